@@ -1,0 +1,1 @@
+"""Reads catalog and scenario files (YAML) into validated domain objects; ships built-ins."""

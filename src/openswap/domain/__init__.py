@@ -1,0 +1,1 @@
+"""The pure domain model: specifications, assets, compatibility rules and errors (stdlib only)."""
