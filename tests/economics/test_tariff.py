@@ -8,16 +8,14 @@ import numpy as np
 import pytest
 
 from openswap.domain.errors import InputError
-from openswap.economics.tariff import (
+from openswap.domain.tariff import (
     FUJIAN_TOU_TARIFF,
     TariffPeriod,
     TimeOfUseTariff,
     check_tariff_periods,
-    demand_charge_cny,
-    electricity_bill,
-    energy_cost_cny,
     hour_of_day,
 )
+from openswap.economics.tariff import demand_charge_cny, electricity_bill, energy_cost_cny
 
 DAY_S = 86_400.0
 TWO_BAND = (
