@@ -57,3 +57,28 @@ class Station:
     name: str
     stocked_models: tuple[str, ...] = ()  # pack model ids kept on the rack
     adapters: tuple[Adapter, ...] = ()
+
+
+def new_pack(model: PackModel, serial: str, owner: str = "") -> Pack:
+    """A pack as delivered: full, SoH 1, no cycles, insulation at its rating, no spread."""
+    return Pack(
+        serial=serial,
+        model=model,
+        owner=owner,
+        soc=1.0,
+        soh=1.0,
+        cycle_count=0,
+        safety_state=SafetyState.OK,
+        insulation_resistance_ohm=model.insulation_rating_ohm_per_v * model.max_voltage_v,
+        max_cell_temp_spread_c=0.0,
+    )
+
+
+def nominal_vehicle(model: VehicleModel, fleet: str = "") -> Vehicle:
+    """A vehicle of `model` with every pack position filled and no adapters."""
+    return Vehicle(id=model.id, model=model, fleet=fleet, pack_count=model.pack_positions)
+
+
+def nominal_station(design: StationDesign) -> Station:
+    """A station built to `design` with nothing stocked and no adapters."""
+    return Station(id=design.id, design=design, name=design.name)

@@ -55,7 +55,8 @@ class CompatibilityPolicy:
     max_recharge_h: float = 3.0  # a rack charger slower than this cannot keep the pack in service
 
     def __post_init__(self) -> None:
-        if self.min_insulation_ohm_per_v < INSULATION_FLOOR_OHM_PER_V:
+        # Written as `not >=` so that NaN, which compares false, is refused too.
+        if not self.min_insulation_ohm_per_v >= INSULATION_FLOOR_OHM_PER_V:
             raise SafetyPolicyError(
                 f"min_insulation_ohm_per_v={self.min_insulation_ohm_per_v:g} is below the "
                 f"GB 18384-2020 floor of {INSULATION_FLOOR_OHM_PER_V:g} ohm/V; "
@@ -78,7 +79,7 @@ class CompatibilityPolicy:
             raise SafetyPolicyError(
                 f"energy_reserve_frac={self.energy_reserve_frac:g} must lie in [0, 1)"
             )
-        if self.max_recharge_h <= 0.0:
+        if not self.max_recharge_h > 0.0:
             raise SafetyPolicyError(f"max_recharge_h={self.max_recharge_h:g} must be positive")
 
 

@@ -1,0 +1,21 @@
+"""Run every benchmark: `python -m bench` (full sizes) or `python -m bench --quick`."""
+
+from __future__ import annotations
+
+import argparse
+
+from bench import bench_compatibility
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes and few runs: a smoke test, not figures"
+    )
+    parser.add_argument("--seed", type=int, default=20261122, help="seed of the synthetic catalog")
+    args = parser.parse_args()
+    bench_compatibility.run(quick=args.quick, seed=args.seed)
+
+
+if __name__ == "__main__":
+    main()
