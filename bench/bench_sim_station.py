@@ -18,6 +18,7 @@ from typing import Any
 import simpy
 
 from openswap.sim.core import EventLoop
+from openswap.sim.metering import GridMeter
 from openswap.sim.policies import ChargeAtOnce
 from openswap.sim.station import (
     Departure,
@@ -25,7 +26,6 @@ from openswap.sim.station import (
     SwapStation,
     seconds_to_soc,
     soc_after,
-    spread_grid_energy,
     taper_coefficients,
 )
 
@@ -61,21 +61,20 @@ def run_simpy(days: float, seed: int) -> dict[str, float]:
     eff = cfg.charger_efficiency
     cap = cfg.pack_capacity_kwh[0]
     theta = cfg.charged_soc
-    width = cfg.metering_interval_s
     svc = cfg.swap_service
     ovh = cfg.entry_exit
     draw_service = svc.build_sampler(rng)
     draw_overhead = ovh.build_sampler(rng)
     stats: dict[str, Any] = {"swaps": 0, "waits": [], "grid_kwh": 0.0, "wasted": 0}
-    buckets: list[float] = []
+    meter = GridMeter(cfg.metering_interval_s, alpha, beta, end)
 
     def book_energy(pack: Any) -> None:
-        """Charging since docking, to the grid total and the metering intervals."""
+        """Charging since docking, to the grid total and the metering record."""
         t0, s0 = pack.t_docked, pack.soc
         dt = min(env.now - t0, seconds_to_soc(s0, 1.0, limit, limit, eff, cap, alpha, beta))
         s1 = soc_after(s0, dt, limit, limit, eff, cap, alpha, beta, end)
         stats["grid_kwh"] += (s1 - s0) * cap / eff
-        spread_grid_energy(buckets, width, t0, dt, s0, s1, limit, limit, eff, cap, alpha, beta, end)
+        meter.pieces.extend((t0, t0 + dt, s0, s1, limit, limit, eff, cap))
         pack.soc, pack.t_docked = s1, env.now
 
     def charger(pack: _Pack) -> Any:
@@ -118,6 +117,7 @@ def run_simpy(days: float, seed: int) -> dict[str, float]:
     env.process(source())
     start = time.perf_counter()
     env.run(until=days * 86_400.0)
+    grid_kwh = meter.kwh_by_interval(math.ceil(days * 86_400.0 / cfg.metering_interval_s))
     wall = time.perf_counter() - start
     waits: list[float] = stats["waits"]
     return {
@@ -125,6 +125,7 @@ def run_simpy(days: float, seed: int) -> dict[str, float]:
         "wall_s": wall,
         "mean_wait_s": sum(waits) / len(waits),
         "wasted": stats["wasted"],
+        "peak_kw": float(grid_kwh.max()) * 3600.0 / cfg.metering_interval_s,
     }
 
 
@@ -144,13 +145,14 @@ def run_openswap(days: float, seed: int) -> dict[str, float]:
     loop.schedule_after(expovariate(ARRIVAL_RATE_PER_S), source, 0)
     start = time.perf_counter()
     loop.run(days * 86_400.0)
-    wall = time.perf_counter() - start
     kpis = station.kpis()
+    wall = time.perf_counter() - start
     return {
         "swaps": kpis.swaps,
         "wall_s": wall,
         "mean_wait_s": kpis.mean_queue_wait_s,
         "wasted": sum(kpis.wasted_trips.values()),
+        "peak_kw": kpis.peak_kw,
     }
 
 
@@ -172,7 +174,8 @@ def main(days: float = DAYS, seed: int = SEED, repeats: int = 3) -> float:
         r = best[name]
         print(
             f"  {name:9s} {r['rate']:>11,.0f} swaps/s  ({r['swaps']:,.0f} swaps, "
-            f"mean queue wait {r['mean_wait_s']:.0f} s, {r['wasted']:.0f} stock-outs)"
+            f"mean queue wait {r['mean_wait_s']:.0f} s, {r['wasted']:.0f} stock-outs, "
+            f"peak {r['peak_kw']:,.0f} kW)"
         )
     ratio = best["openswap"]["rate"] / best["simpy"]["rate"]
     print(f"  openswap / SimPy: {ratio:.1f}x" + ("" if ratio >= 10.0 else "  (target >= 10x)"))

@@ -16,7 +16,7 @@ stricter than the regulatory floors but never looser: there is no override.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from openswap.domain.assets import Pack, SafetyState, Station, Vehicle
@@ -590,12 +590,42 @@ class SwapTypeRule:
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
-    """The rules in the order they are reported, built for one policy."""
+    """The rules in the order they are reported, built for one policy.
+
+    `static_memo` remembers the model-level results of `check` per (vehicle model, pack model,
+    station design, adapters): specifications are immutable, only pack state changes between
+    calls. Entries are keyed by object identity and keep their objects alive, so an id can never
+    be reused for another object while its entry exists.
+    """
 
     vehicle_pack: tuple[VehiclePackRule, ...]
     pack_station: tuple[PackStationRule, ...]
     vehicle_station: tuple[SwapTypeRule, ...]
     policy: CompatibilityPolicy
+    static_memo: dict[tuple[int, ...], tuple[object, tuple[RuleResult, ...]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def static_results(
+        self,
+        vm: VehicleModel,
+        pm: PackModel,
+        sd: StationDesign,
+        adapters: tuple[Adapter, ...],
+    ) -> tuple[RuleResult, ...]:
+        """`check_static` for these specifications, computed once per distinct combination."""
+        key = (id(vm), id(pm), id(sd), *map(id, adapters))
+        hit = self.static_memo.get(key)
+        if hit is not None:
+            return hit[1]
+        if len(self.static_memo) >= STATIC_MEMO_LIMIT:
+            self.static_memo.clear()
+        results = check_static(vm, pm, sd, adapters, self)
+        self.static_memo[key] = ((vm, pm, sd, adapters), results)
+        return results
+
+
+STATIC_MEMO_LIMIT = 100_000  # distinct model combinations remembered before starting afresh
 
 
 def build_rules(policy: CompatibilityPolicy = DEFAULT_POLICY) -> RuleSet:
@@ -751,5 +781,5 @@ def check(
     `need_kwh` is the vehicle's energy need for its next leg (kWh, whole vehicle).
     """
     adapters = vehicle.adapters + station.adapters
-    static = check_static(vehicle.model, pack.model, station.design, adapters, rules)
+    static = rules.static_results(vehicle.model, pack.model, station.design, adapters)
     return Verdict(static + check_pack_state(pack, vehicle.pack_count, need_kwh, rules.policy))
