@@ -4,6 +4,19 @@ Both models: Poisson arrivals of trucks needing 3 packs, one bay (FIFO), entry/e
 uniform 2-5 min split around a triangular 3/5/7 min robot cycle, 18 packs on 18 slots of 180 kW
 (grid side, 95 % efficient; the 3,500 kW grid cap does not bind, so charge-at-once charges every
 pack at its charger limit), CC-CV taper from 80 % SoC, charged at 95 % SoC, 30 min patience.
+Both book each pack's charging with the same closed forms (`soc_after`, `seconds_to_soc`) when it
+leaves, record it as a charging piece, and spread the pieces over 15-minute intervals with the
+same `GridMeter` inside the timed region (openswap's `kpis()` is timed too).
+
+What each model does per swap:
+- SimPy: the source's timeout; a truck process (Resource request and release, three Store gets
+  under an AllOf, OR'ed with a patience timeout, a timeout for entry + robot cycle, a timeout for
+  the exit); per pack a charger process (a timeout to charged, a Store put). About 25 SimPy
+  events.
+- openswap: three heap events (the caller's arrival, end of robot cycle, departure), plus one
+  wake-up while a truck waits in the bay for packs; the charged time of the packs a truck docks is
+  computed once per lot and kept in a sorted pending list, promoted to stock when a truck looks.
+
 Prints simulated swaps per second of wall time for each, and the ratio. Run: python -m bench.
 """
 

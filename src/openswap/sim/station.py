@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import random
+from bisect import insort
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -19,6 +20,7 @@ from typing import Any, NamedTuple
 from openswap.domain.errors import OpenswapError
 from openswap.domain.planning import ChargingPlan, Scheduler, StationSnapshot
 from openswap.sim.core import LATE, EventLoop
+from openswap.sim.metering import GridMeter
 
 SECONDS_PER_DAY = 86_400.0
 _TOL = 1e-9  # relative float tolerance on plan checks
@@ -225,50 +227,6 @@ def seconds_to_soc(
     return t1 + math.log((alpha - beta * soc0) / (alpha - beta * target_soc)) / k
 
 
-def spread_grid_energy(
-    buckets: list[float],
-    width_s: float,
-    t0: float,
-    dt_s: float,
-    soc0: float,
-    soc1: float,
-    setpoint_kw: float,
-    limit_kw: float,
-    efficiency: float,
-    capacity_kwh: float,
-    alpha: float,
-    beta: float,
-    end_fraction: float,
-) -> None:
-    """Add the grid energy of one charging piece (SoC soc0 at t0 to soc1 after dt_s, charging
-    throughout) to metering intervals of `width_s` seconds, growing `buckets` as needed."""
-    k0 = int(t0 // width_s)
-    k1 = int((t0 + dt_s) // width_s)
-    if len(buckets) <= k1:
-        buckets.extend([0.0] * (k1 + 1 - len(buckets)))
-    scale = capacity_kwh / efficiency  # grid kWh per unit of SoC
-    if k0 == k1:
-        buckets[k0] += (soc1 - soc0) * scale
-        return
-    # Constant-power part: grid energy is power x time; only the taper needs the curve.
-    q = setpoint_kw if setpoint_kw < limit_kw else limit_kw
-    t_const = t0 + seconds_to_soc(
-        soc0, (alpha - q / limit_kw) / beta, q, limit_kw, efficiency, capacity_kwh, alpha, beta
-    )
-    prev = soc0
-    for k in range(k0, k1):
-        b = (k + 1) * width_s
-        if b <= t_const:
-            sb = soc0 + q * efficiency * (b - t0) / (3600.0 * capacity_kwh)
-        else:
-            sb = soc_after(
-                soc0, b - t0, q, limit_kw, efficiency, capacity_kwh, alpha, beta, end_fraction
-            )
-        buckets[k] += (sb - prev) * scale
-        prev = sb
-    buckets[k1] += (soc1 - prev) * scale
-
-
 # --- Outputs -------------------------------------------------------------------------------
 
 
@@ -358,7 +316,6 @@ class _Visit:
         "exit_s",
         "model",
         "n_packs",
-        "patience_handle",
         "reserved",
         "serials_in",
         "service_s",
@@ -392,7 +349,6 @@ class _Visit:
         self.service_s = 0.0
         self.stock_wait_s = 0.0
         self.reserved: list[int] = []
-        self.patience_handle = -1
 
 
 class SwapStation:
@@ -439,8 +395,13 @@ class SwapStation:
         self._p: list[float] = [0.0] * n
         self._charged: list[bool] = [False] * n
         self._reserved: list[bool] = [False] * n
-        self._cross_handle: list[int] = [-1] * n
         self._stock: list[deque[int]] = [deque() for _ in range(n_models)]
+        # Packs not yet charged whose setpoint will get them there, per model, as entries
+        # (time they reach charged_soc, sequence, slot) sorted by time then sequence. They join
+        # the stock when someone looks (`_promote`), not by an event each.
+        self._pending: list[list[tuple[float, int, int]]] = [[] for _ in range(n_models)]
+        self._pending_entry: list[tuple[float, int, int] | None] = [None] * n
+        self._pending_seq = 0
         self._packs_of_model: list[int] = list(config.packs_per_model)
         slot = 0
         for m, count in enumerate(config.packs_per_model):
@@ -459,6 +420,10 @@ class SwapStation:
         self._bays_free = config.bays
         self._queue: deque[_Visit] = deque()
         self._waiting: list[deque[_Visit]] = [deque() for _ in range(n_models)]
+        # One wake-up per model while trucks wait for its packs: when the head truck's packs
+        # are charged or its patience runs out, whichever comes first.
+        self._wake_handle: list[int] = [-1] * n_models
+        self._wake_at: list[float] = [math.inf] * n_models
         # KPI accumulators.
         self._t_start = loop.now
         self._arrivals = 0
@@ -478,7 +443,8 @@ class SwapStation:
         self._charger_busy_s = 0.0
         self._grid_kwh = 0.0
         self._pack_kwh = 0.0
-        self._grid_kwh_by_interval: list[float] = []
+        self._meter = GridMeter(self._meter_s, self._alpha, self._beta, self._end)
+        self._pieces = self._meter.pieces
         # Decisions.
         self._decision_at = math.inf
         self._decision_handle = -1
@@ -545,16 +511,22 @@ class SwapStation:
         visit.entry_s = visit.exit_s = 0.5 * overhead
         visit.service_s = self._draw_service()
         m = visit.model
-        stock = self._stock[m]
-        if len(stock) >= visit.n_packs and not self._waiting[m]:
-            self._reserve(visit, stock)
-            self._stock_waits.append(0.0)
-            self.loop.schedule_at(now + visit.entry_s + visit.service_s, self._on_swapped, visit)
+        waiting = self._waiting[m]
+        if not waiting:
+            stock = self._stock[m]
+            if self._pending[m]:
+                self._promote(m, now)
+            if len(stock) >= visit.n_packs:
+                self._reserve(visit, stock)
+                self._stock_waits.append(0.0)
+                self.loop.schedule_at(
+                    now + visit.entry_s + visit.service_s, self._on_swapped, visit
+                )
+                return
+            waiting.append(visit)
+            self._arm_wake(m)
         else:
-            self._waiting[m].append(visit)
-            visit.patience_handle = self.loop.schedule_at(
-                now + self.config.stock_patience_s, self._on_patience_out, visit
-            )
+            waiting.append(visit)
 
     def _reserve(self, visit: _Visit, stock: deque[int]) -> None:
         reserved = visit.reserved
@@ -565,53 +537,93 @@ class SwapStation:
             reserved.append(i)
 
     def _serve_waiting(self, m: int) -> None:
+        """Serve, in order, the trucks in bays waiting for packs of model m; send away those whose
+        patience ran out; then arm the wake-up for the next one."""
         waiting = self._waiting[m]
         stock = self._stock[m]
         now = self.loop.now
-        while waiting and len(stock) >= waiting[0].n_packs:
-            visit = waiting.popleft()
-            self.loop.cancel(visit.patience_handle)
-            self._reserve(visit, stock)
-            visit.stock_wait_s = now - visit.t_seize
-            self._stock_waits.append(visit.stock_wait_s)
-            start = max(now, visit.t_seize + visit.entry_s)
-            self.loop.schedule_at(start + visit.service_s, self._on_swapped, visit)
+        patience_s = self.config.stock_patience_s
+        self._promote(m, now)
+        while waiting:
+            visit = waiting[0]
+            if len(stock) >= visit.n_packs:
+                waiting.popleft()
+                self._reserve(visit, stock)
+                visit.stock_wait_s = now - visit.t_seize
+                self._stock_waits.append(visit.stock_wait_s)
+                start = max(now, visit.t_seize + visit.entry_s)
+                self.loop.schedule_at(start + visit.service_s, self._on_swapped, visit)
+            elif visit.t_seize + patience_s <= now:
+                waiting.popleft()
+                self._stock_waits.append(now - visit.t_seize)
+                self._release_bay(visit, now)
+                self._leave_unserved(visit, WastedTrip.STOCK_OUT, now, counted=True)
+            else:
+                break
+        self._arm_wake(m)
+
+    def _arm_wake(self, m: int) -> None:
+        """(Re)schedule model m's wake-up for its head waiting truck, or drop it when none waits."""
+        waiting = self._waiting[m]
+        at = math.inf
+        if waiting:
+            head = waiting[0]
+            at = head.t_seize + self.config.stock_patience_s
+            need = head.n_packs - len(self._stock[m])
+            pending = self._pending[m]
+            if need <= 0:
+                at = self.loop.now
+            elif need <= len(pending) and pending[need - 1][0] < at:
+                at = pending[need - 1][0]
+        if at == self._wake_at[m]:
+            return
+        if self._wake_handle[m] >= 0:
+            self.loop.cancel(self._wake_handle[m])
+        self._wake_at[m] = at
+        self._wake_handle[m] = self.loop.schedule_at(at, self._on_wake, m) if at != math.inf else -1
+
+    def _on_wake(self, m: int) -> None:
+        self._wake_handle[m] = -1
+        self._wake_at[m] = math.inf
+        self._serve_waiting(m)
 
     def _on_swapped(self, visit: _Visit) -> None:
         """End of the robot cycle: charged packs leave their slots, the truck's packs dock."""
         now = self.loop.now
         soc = self._soc
         serial = self._serial
+        flags = self._reserved
         soc_in = visit.soc_in
-        theta = self._theta
-        stock = self._stock[visit.model]
-        serials_in = visit.serials_in
-        out_serials = []
-        out_soc = []
-        replan = False
-        for k, i in enumerate(visit.reserved):
-            self._settle(i, now)
-            out_serials.append(serial[i])
-            out_soc.append(soc[i])
-            serial[i] = serials_in[k]
+        m = visit.model
+        reserved = visit.reserved
+        self._settle_slots(reserved, now)
+        soc_out = tuple([soc[i] for i in reserved])
+        serials_out = tuple([serial[i] for i in reserved])
+        for i, s in zip(reserved, visit.serials_in, strict=True):
+            serial[i] = s
             soc[i] = soc_in
-            self._reserved[i] = False
-            if soc_in >= theta:
-                self._charged[i] = True
-                stock.append(i)
-            else:
-                self._charged[i] = False
-                p = self._p[i]
-                if p > 0.0:
-                    self._schedule_crossing(i, now)
-                if p < self._accept_kw(i, soc_in) * (1.0 - _TOL):
-                    replan = True
-        visit.serials_in = tuple(out_serials)
+            flags[i] = False
+        replan = False
+        if soc_in >= self._theta:
+            if self._pending[m]:
+                self._promote(m, now)  # packs charged earlier keep their place in the stock
+            self._stock[m].extend(reserved)
+        else:
+            charged = self._charged
+            for i in reserved:
+                charged[i] = False
+            self._track_slots(reserved, now)
+            taper = self._alpha - self._beta * soc_in
+            accept = (taper if taper < 1.0 else 1.0) * (1.0 - _TOL)
+            lim = self._lim
+            p = self._p
+            replan = any(p[i] < lim[i] * accept for i in reserved)
+        visit.serials_in = serials_out
         visit.soc_in = 0.0
         visit.reserved = []
-        self.loop.schedule_at(now + visit.exit_s, self._on_departed, visit, tuple(out_soc))
-        if soc_in >= theta and self._waiting[visit.model]:
-            self._serve_waiting(visit.model)
+        self.loop.schedule_at(now + visit.exit_s, self._on_departed, visit, soc_out)
+        if self._waiting[m]:
+            self._serve_waiting(m)
         if replan:
             self._request_decision()
 
@@ -632,13 +644,6 @@ class SwapStation:
                 visit.stock_wait_s,
             )
         )
-
-    def _on_patience_out(self, visit: _Visit) -> None:
-        now = self.loop.now
-        self._waiting[visit.model].remove(visit)
-        self._stock_waits.append(now - visit.t_seize)
-        self._release_bay(visit, now)
-        self._leave_unserved(visit, WastedTrip.STOCK_OUT, now, counted=True)
 
     def _leave_unserved(
         self, visit: _Visit, reason: WastedTrip, now: float, *, counted: bool = False
@@ -679,74 +684,87 @@ class SwapStation:
         taper = self._alpha - self._beta * soc
         return self._lim[i] * (taper if taper < 1.0 else 1.0)
 
-    def _schedule_crossing(self, i: int, now: float) -> None:
-        dt = seconds_to_soc(
-            self._soc[i],
-            self._theta,
-            self._p[i],
-            self._lim[i],
-            self._eff[i],
-            self._cap[i],
-            self._alpha,
-            self._beta,
-        )
-        if dt != math.inf:
-            self._cross_handle[i] = self.loop.schedule_at(now + dt, self._on_charged, i)
+    def _track_slots(self, slots: Iterable[int], now: float) -> None:
+        """Re-enter the uncharged packs in `slots` (settled at `now`) among the pending packs at
+        the time their setpoints get them to charged_soc (not at all when they never do)."""
+        soc, p, lim, eff, cap = self._soc, self._p, self._lim, self._eff, self._cap
+        entries = self._pending_entry
+        last: tuple[float, ...] = ()
+        dt = math.inf
+        for i in slots:
+            pending = self._pending[self._model[i]]
+            old = entries[i]
+            if old is not None:
+                pending.remove(old)
+            # Packs docked together on equal chargers share one closed-form result.
+            key = (soc[i], p[i], lim[i], eff[i], cap[i])
+            if key != last:
+                last = key
+                dt = seconds_to_soc(
+                    soc[i], self._theta, p[i], lim[i], eff[i], cap[i], self._alpha, self._beta
+                )
+            if dt == math.inf:
+                entries[i] = None
+                continue
+            entry = (now + dt, self._pending_seq, i)
+            self._pending_seq += 1
+            entries[i] = entry
+            insort(pending, entry)
 
-    def _on_charged(self, i: int) -> None:
-        """The pack in slot i reached the charged threshold: it joins the stock."""
-        self._cross_handle[i] = -1
-        self._charged[i] = True
-        m = self._model[i]
-        self._stock[m].append(i)
-        if self._waiting[m]:
-            self._serve_waiting(m)
+    def _promote(self, m: int, now: float) -> None:
+        """Packs of model m that reached charged_soc by `now` join the stock, earliest first."""
+        pending = self._pending[m]
+        stock = self._stock[m]
+        while pending and pending[0][0] <= now:
+            i = pending.pop(0)[2]
+            self._pending_entry[i] = None
+            self._charged[i] = True
+            stock.append(i)
 
-    def _settle(self, i: int, t: float) -> None:
-        """Book slot i's charging from its segment start to `t` and restart the segment at `t`."""
-        t0 = self._t0[i]
-        if t <= t0:
-            return
-        self._t0[i] = t
-        p = self._p[i]
-        s0 = self._soc[i]
-        if p <= 0.0 or s0 >= 1.0 or self._model[i] < 0:
-            return
-        cap, lim, eff = self._cap[i], self._lim[i], self._eff[i]
+    def _settle_slots(self, slots: Iterable[int], t: float) -> None:
+        """Book the charging of `slots` from their segment starts to `t` and restart their
+        segments at `t`."""
+        t0s, socs, ps, model = self._t0, self._soc, self._p, self._model
         alpha, beta, end = self._alpha, self._beta, self._end
-        dt = t - t0
-        to_full = seconds_to_soc(s0, 1.0, p, lim, eff, cap, alpha, beta)
-        if dt >= to_full:  # the charger went idle at t0 + to_full
-            s1 = 1.0
-            dt = to_full
-        else:
-            s1 = soc_after(s0, dt, p, lim, eff, cap, alpha, beta, end)
-        self._soc[i] = s1
-        self._charger_busy_s += dt
-        pack_kwh = (s1 - s0) * cap
-        self._pack_kwh += pack_kwh
-        self._grid_kwh += pack_kwh / eff
-        spread_grid_energy(
-            self._grid_kwh_by_interval,
-            self._meter_s,
-            t0,
-            dt,
-            s0,
-            s1,
-            p,
-            lim,
-            eff,
-            cap,
-            alpha,
-            beta,
-            end,
-        )
+        pieces = self._pieces
+        last: tuple[float, ...] = ()
+        s1 = t1 = q = 0.0
+        for i in slots:
+            t0 = t0s[i]
+            if t <= t0:
+                continue
+            t0s[i] = t
+            p = ps[i]
+            s0 = socs[i]
+            if p <= 0.0 or s0 >= 1.0 or model[i] < 0:
+                continue
+            cap, lim, eff = self._cap[i], self._lim[i], self._eff[i]
+            # Packs docked together on equal chargers share one closed-form result.
+            key = (t0, s0, p, lim, eff, cap)
+            if key != last:
+                last = key
+                q = p if p < lim else lim
+                s1 = soc_after(s0, t - t0, q, lim, eff, cap, alpha, beta, end)
+                t1 = t
+                if s1 >= 1.0:  # the charger went idle when the pack became full
+                    t_full = t0 + seconds_to_soc(s0, 1.0, q, lim, eff, cap, alpha, beta)
+                    if t_full < t:
+                        t1 = t_full
+            socs[i] = s1
+            self._charger_busy_s += t1 - t0
+            pack_kwh = (s1 - s0) * cap
+            self._pack_kwh += pack_kwh
+            self._grid_kwh += pack_kwh / eff
+            pieces.extend((t0, t1, s0, s1, q, lim, eff, cap))
+        self._meter.fold_if_large()
 
     def settle(self) -> None:
-        """Book every slot's charging up to now (KPIs and snapshots call this)."""
+        """Book every slot's charging up to now and move packs that are charged by now into the
+        stock (KPIs and snapshots call this)."""
         now = self.loop.now
-        for i in range(len(self._t0)):
-            self._settle(i, now)
+        self._settle_slots(range(len(self._t0)), now)
+        for m in range(len(self._stock)):
+            self._promote(m, now)
 
     def _request_decision(self) -> None:
         now = self.loop.now
@@ -789,15 +807,17 @@ class SwapStation:
         self._check_plan(plan, snapshot)
         now = snapshot.time_s
         p = self._p
+        changed = []
         for i, new in enumerate(plan.setpoints_kw):
             if new == p[i]:
                 continue
             p[i] = new
             if self._model[i] >= 0 and not self._charged[i]:
-                if self._cross_handle[i] >= 0:
-                    self.loop.cancel(self._cross_handle[i])
-                    self._cross_handle[i] = -1
-                self._schedule_crossing(i, now)
+                changed.append(i)
+        self._track_slots(changed, now)
+        for m, waiting in enumerate(self._waiting):
+            if waiting:
+                self._arm_wake(m)
         self._decision_at = plan.valid_until_s
         if plan.valid_until_s != math.inf:
             self._decision_handle = self.loop.schedule_at(
@@ -859,6 +879,9 @@ class SwapStation:
 
     def charged_stock(self) -> tuple[int, ...]:
         """Charged, unpromised packs by pack model index."""
+        now = self.loop.now
+        for m in range(len(self._stock)):
+            self._promote(m, now)
         return tuple(len(s) for s in self._stock)
 
     def kpis(self) -> StationKpis:
@@ -870,8 +893,7 @@ class SwapStation:
         bay_busy = self._bay_busy_s + self._in_bay * now - self._in_bay_seize_sum
         width = self._meter_s
         n_intervals = math.ceil(elapsed / width) if elapsed > 0 else 0
-        kwh = [*self._grid_kwh_by_interval, *([0.0] * n_intervals)][:n_intervals]
-        series = tuple(e * 3600.0 / width for e in kwh)
+        series = tuple((self._meter.kwh_by_interval(n_intervals) * 3600.0 / width).tolist())
         days = elapsed / SECONDS_PER_DAY
         slots = len(self._lim)
         return StationKpis(
