@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import bench_compatibility
+from bench import bench_compatibility, bench_sim_station
 
 
 def main() -> None:
@@ -15,6 +15,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261122, help="seed of the synthetic catalog")
     args = parser.parse_args()
     bench_compatibility.run(quick=args.quick, seed=args.seed)
+    print(
+        "openswap benchmarks: one swap station against SimPy" + (" (quick)" if args.quick else "")
+    )
+    if args.quick:
+        bench_sim_station.main(days=10.0, seed=args.seed, repeats=1)
+    else:
+        bench_sim_station.main(seed=args.seed)
 
 
 if __name__ == "__main__":
