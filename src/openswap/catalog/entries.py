@@ -10,7 +10,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from openswap.catalog.schema import SECTIONS, Entry, field_names_at, reference_paths
@@ -70,7 +70,8 @@ def suggest(name: str, candidates: list[str] | tuple[str, ...]) -> list[str]:
     return difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
 
 
-def _describe(err: ErrorDetails, model: type[Entry]) -> str:
+def describe_error(err: ErrorDetails, model: type[BaseModel]) -> str:
+    """One readable sentence for a pydantic error of `model` (unknown fields get a hint)."""
     loc = tuple(err["loc"])
     kind = err["type"]
     value = err.get("input")
@@ -108,7 +109,7 @@ def _validate_entry(
         entry = model.model_validate(item)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
-            out.problems.append(doc.problem(_describe(err, model), (*path, *err["loc"])))
+            out.problems.append(doc.problem(describe_error(err, model), (*path, *err["loc"])))
         return
     cross = entry.cross_field_problems()
     for loc, message in cross:

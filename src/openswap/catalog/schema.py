@@ -124,6 +124,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+# Public names for other file schemas (scenario files) built on the same conventions.
+StrictModel = _Strict
+bounded = _bounded
+
+
 class SourceEntry(_Strict):
     ref: Text
     confidence: Literal["primary", "secondary", "weak", "doc", "estimate"]

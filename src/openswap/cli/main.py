@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from openswap import __version__
-from openswap.cli import catalog, compat, demo
+from openswap.cli import catalog, compat, demo, scenario
 from openswap.domain.errors import InputError, OpenswapError
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app = typer.Typer(
 )
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(compat.app, name="compat")
+app.add_typer(scenario.app, name="scenario")
 app.command("demo")(demo.demo)
 
 

@@ -100,6 +100,8 @@ class Fleet:
     informed_share: float = 1.0  # share of drivers who know which stations can serve them
     initial_soc: float = 0.95
     turnaround_s: float = 3600.0  # loading or unloading at either end of a trip [estimate]
+    # Plug-in charging at either end during the turnaround (0: none, the trucks rely on swaps).
+    depot_charge_kw: float = 0.0
     adapters: tuple[Adapter, ...] = ()
     return_trips: bool = True  # trucks run back and forth between origin and destination
 

@@ -1,0 +1,403 @@
+"""Simulate a scenario: replications of the network twin, KPIs, economics and 95 % intervals.
+
+`simulate` runs the replications (in worker processes when asked), `summarise` turns their raw
+results into the documented `summary.json` structure (docs/simulation-output.md): per station,
+per fleet and for the network, each figure the mean over replications with its 95 % confidence
+half-width under the key `ci95`.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from scipy import stats
+
+from openswap.catalog.scenario import builtin_scenario, load_scenario
+from openswap.domain.errors import InputError, Problem, ScenarioError
+from openswap.domain.feasibility import check_scenario
+from openswap.domain.scenario import Scenario, StationSite
+from openswap.domain.specs import Source
+from openswap.economics.emissions import (
+    DIESEL_DEFRA_2024,
+    GREEN_ELECTRICITY,
+    EmissionFactor,
+    compare_co2,
+)
+from openswap.economics.finance import StationCase, evaluate_station
+from openswap.economics.fleet import compare_energy_cost_per_km
+from openswap.economics.tariff import energy_cost_cny
+from openswap.sim.network import NetworkTwin, RunResult
+from openswap.sim.policies import ChargeAtOnce, TimeOfUse
+from openswap.sim.station import StationConfig
+
+SECONDS_PER_DAY = 86_400.0
+DAYS_PER_YEAR = 365.0
+PILOT_DAYS = 1.0  # the charge-at-once run the time-of-use policy learns its demand from
+SUMMARY_SCHEMA = "openswap.summary/1"
+
+
+class Policy:
+    """Charging policies the twin can run (names as the CLI spells them)."""
+
+    BASELINE = "baseline"  # charge at once, at the most power the cap allows
+    TOU = "tou"  # time of use: valley hours, unless demand needs packs sooner
+    ALL = (BASELINE, TOU)
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioSource:
+    """Where a scenario comes from, so worker processes can load it themselves."""
+
+    name_or_path: str
+    days: float | None = None
+    seed: int | None = None
+    replications: int | None = None
+
+    def load(self) -> Scenario:
+        """The scenario with the overrides applied; raises ScenarioError when it cannot run."""
+        path = Path(self.name_or_path)
+        scenario = (
+            load_scenario(path)
+            if path.suffix in (".yaml", ".yml") or path.exists()
+            else builtin_scenario(self.name_or_path)
+        )
+        changes: dict[str, Any] = {}
+        if self.days is not None:
+            changes["days"] = self.days
+        if self.seed is not None:
+            changes["seed"] = self.seed
+        if self.replications is not None:
+            changes["replications"] = self.replications
+        scenario = replace(scenario, **changes) if changes else scenario
+        problems = check_scenario(scenario)
+        if problems:
+            raise ScenarioError(problems)
+        return scenario
+
+
+def _charge_at_once(site: StationSite, config: StationConfig) -> ChargeAtOnce:
+    return ChargeAtOnce()
+
+
+def hourly_pack_demand(result: RunResult) -> dict[str, list[list[float]]]:
+    """Packs swapped out per station, pack model index and local hour, per day of `result`."""
+    days = result.measured_s / SECONDS_PER_DAY
+    index = {m: i for i, m in enumerate(result.pack_models)}
+    demand = {s.id: [[0.0] * 24 for _ in result.pack_models] for s in result.stations}
+    ev = result.events
+    for t, station, model, outcome, packs in zip(
+        ev["time_s"], ev["station"], ev["pack_model"], ev["outcome"], ev["packs"], strict=True
+    ):
+        if outcome == "swap":
+            hour = int(float(t) % SECONDS_PER_DAY // 3600)
+            demand[str(station)][index[str(model)]][hour] += float(packs) / days
+    return demand
+
+
+class _TimeOfUseFactory:
+    """Builds each station's time-of-use policy from the pilot's hourly demand."""
+
+    def __init__(self, demand: dict[str, list[list[float]]]) -> None:
+        self.demand = demand
+
+    def __call__(self, site: StationSite, config: StationConfig) -> TimeOfUse:
+        return TimeOfUse(self.demand[site.id])
+
+
+def run_replication(
+    source: ScenarioSource,
+    policy: str,
+    replication: int,
+    progress: Callable[[float], None] | None = None,
+) -> RunResult:
+    """One replication (a module-level function, so process pools can call it).
+
+    `progress(fraction)` follows the simulated time of the measured run.
+    """
+    scenario = source.load()
+    if policy == Policy.BASELINE:
+        return NetworkTwin(scenario, _charge_at_once, replication).run(progress)
+    if policy == Policy.TOU:
+        pilot = replace(scenario, days=PILOT_DAYS)
+        demand = hourly_pack_demand(NetworkTwin(pilot, _charge_at_once, replication).run())
+        return NetworkTwin(scenario, _TimeOfUseFactory(demand), replication).run(progress)
+    raise InputError(
+        [Problem(f"unknown policy {policy!r} (known: {', '.join(Policy.ALL)})", field="policy")]
+    )
+
+
+def _share_of_total(
+    progress: Callable[[float], None], replication: int, total: int, fraction: float
+) -> None:
+    progress((replication + fraction) / total)
+
+
+def simulate(
+    source: ScenarioSource,
+    policy: str = Policy.BASELINE,
+    workers: int = 1,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[Scenario, list[RunResult], float]:
+    """Run every replication; returns the scenario, the results in replication order and the
+    wall time in seconds. `progress(fraction)` reports the share of the work done (0..1]: per
+    simulated hour in one process, per finished replication with several workers."""
+    scenario = source.load()
+    total = scenario.replications
+    started = time.perf_counter()
+    results: list[RunResult] = []
+    if workers > 1 and total > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, total)) as pool:
+            futures = [pool.submit(run_replication, source, policy, r) for r in range(total)]
+            for done, future in enumerate(futures, start=1):
+                results.append(future.result())
+                if progress:
+                    progress(done / total)
+    else:
+        for r in range(total):
+            step = partial(_share_of_total, progress, r, total) if progress else None
+            results.append(run_replication(source, policy, r, step))
+    return scenario, results, time.perf_counter() - started
+
+
+def _ci95(values: Sequence[float]) -> float:
+    """Half-width of the 95 % t-interval of the mean; NaN with fewer than two values."""
+    finite = [v for v in values if math.isfinite(v)]
+    if len(finite) < 2:
+        return math.nan
+    return (
+        float(stats.t.ppf(0.975, len(finite) - 1))
+        * statistics.stdev(finite)
+        / math.sqrt(len(finite))
+    )
+
+
+def _mean(values: Sequence[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return statistics.fmean(finite) if finite else math.nan
+
+
+def _aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Mean of every numeric field over replications, plus `ci95` half-widths; other fields
+    (ids, names, dicts of counts) are taken from the first replication or summed per key."""
+    out: dict[str, Any] = {}
+    ci: dict[str, float] = {}
+    for key, first in rows[0].items():
+        values = [row[key] for row in rows]
+        if isinstance(first, bool) or not isinstance(first, (int, float)):
+            if isinstance(first, dict):
+                keys = sorted({k for v in values for k in v})
+                out[key] = {k: _mean([float(v.get(k, 0)) for v in values]) for k in keys}
+            else:
+                out[key] = first
+            continue
+        out[key] = _mean([float(v) for v in values])
+        ci[key] = _ci95([float(v) for v in values])
+    out["ci95"] = ci
+    return out
+
+
+def _wait_percentile(waits_s: Sequence[float], q: float) -> float:
+    if not waits_s:
+        return 0.0
+    ordered = sorted(waits_s)
+    pos = q * (len(ordered) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def _station_row(scenario: Scenario, result: RunResult, i: int) -> dict[str, Any]:
+    site = result.stations[i]
+    k = result.station_kpis[i]
+    days = result.measured_s / SECONDS_PER_DAY
+    waits = [q + s for q, s in zip(k.queue_waits_s, k.stock_waits_s, strict=True)]
+    charged = [
+        float(c)
+        for c, st in zip(result.series["charged_packs"], result.series["station"], strict=True)
+        if st == site.id
+    ]
+    delivered_kwh = result.energy_out_kwh[i] - result.energy_in_kwh[i]
+    energy_cost = energy_cost_cny(
+        site.tariff, list(k.grid_kw_by_interval), k.metering_interval_s, result.warmup_s
+    )
+    econ = scenario.economics
+    finance = evaluate_station(
+        StationCase(
+            swapped_energy_kwh_per_year=max(delivered_kwh, 0.0) / days * DAYS_PER_YEAR,
+            energy_cost_cny_per_year=energy_cost / days * DAYS_PER_YEAR,
+            station_capex_cny=site.capex_cny,
+            service_price_cny_per_kwh=econ.service_price_cny_per_kwh,
+            opex_frac_of_capex_per_year=econ.opex_frac_of_capex_per_year,
+            lifetime_years=int(econ.lifetime_years),
+        ),
+        econ.discount_rate,
+    )
+    wasted = dict(k.wasted_trips)
+    if result.incompatible_arrivals[i]:
+        wasted["incompatible"] = result.incompatible_arrivals[i]
+    trucks = {
+        int(t)
+        for t, st, o in zip(
+            result.events["truck"], result.events["station"], result.events["outcome"], strict=True
+        )
+        if st == site.id and o == "swap"
+    }
+    return {
+        "id": site.id,
+        "name": site.name,
+        "corridor": site.corridor,
+        "km": site.km,
+        "directions": sorted(str(d) for d in site.directions),
+        "design": site.design.id,
+        "packs": k.pack_count,
+        "slots": site.slots,
+        "swaps_per_day": k.swaps / days,
+        "packs_swapped_per_day": k.packs_swapped / days,
+        "trucks_served": len(trucks),
+        "arrivals_per_day": (k.arrivals + result.incompatible_arrivals[i]) / days,
+        "bay_utilisation": k.bay_utilisation,
+        "charger_utilisation": k.charger_utilisation,
+        "pack_utilisation": (1.0 - _mean(charged) / k.pack_count) if k.pack_count else 0.0,
+        "grid_peak_kw": k.peak_kw,
+        "grid_cap_kw": site.design.grid_cap_kw,
+        "grid_energy_kwh_per_day": k.grid_energy_kwh / days,
+        "energy_delivered_kwh_per_day": delivered_kwh / days,
+        "energy_cost_cny_per_day": energy_cost / days,
+        "revenue_cny_per_day": delivered_kwh / days * econ.service_price_cny_per_kwh,
+        "mean_wait_min": _mean(waits) / 60 if waits else 0.0,
+        "p50_wait_min": _wait_percentile(waits, 0.50) / 60,
+        "p95_wait_min": _wait_percentile(waits, 0.95) / 60,
+        "max_wait_min": max(waits, default=0.0) / 60,
+        "stockouts": wasted.get("stock_out", 0),
+        "wasted_trips": sum(wasted.values()),
+        "wasted_trips_by_reason": wasted,
+        "payback_years": finance.simple_payback_years,
+        "npv_cny": finance.npv_cny,
+    }
+
+
+def _fleet_row(scenario: Scenario, result: RunResult, f: int) -> dict[str, Any]:
+    fleet = result.fleets[f]
+    o = result.fleet_outcomes[f]
+    days = result.measured_s / SECONDS_PER_DAY
+    econ = scenario.economics
+    kwh_per_km = o.traction_kwh / o.distance_km if o.distance_km else math.nan
+    cost = compare_energy_cost_per_km(
+        kwh_per_km if math.isfinite(kwh_per_km) else 0.0,
+        econ.service_price_cny_per_kwh,
+        econ.diesel_price_cny_per_l,
+        econ.diesel_l_per_100km,
+    )
+    return {
+        "id": fleet.id,
+        "vehicle_model": fleet.vehicle_model.id,
+        "pack_model": fleet.pack_model.id,
+        "trucks": fleet.count,
+        "trips": o.trips,
+        "trips_per_day": o.trips / days,
+        "distance_km_per_day": o.distance_km / days,
+        "mean_delay_min": (o.trip_s - o.driving_s) / o.trips / 60 if o.trips else math.nan,
+        "energy_kwh_per_km": kwh_per_km,
+        "cost_cny_per_km": cost.electric_cny_per_km,
+        "diesel_cost_cny_per_km": cost.diesel_cny_per_km,
+        "swaps": o.swaps,
+        "wasted_trips": sum(o.wasted_trips.values()),
+        "wasted_trips_by_reason": dict(o.wasted_trips),
+        "stranded": o.stranded,
+    }
+
+
+def _network_row(
+    scenario: Scenario, result: RunResult, stations: list[dict[str, Any]]
+) -> dict[str, Any]:
+    days = result.measured_s / SECONDS_PER_DAY
+    distance = sum(o.distance_km for o in result.fleet_outcomes)
+    traction = sum(o.traction_kwh for o in result.fleet_outcomes)
+    kwh_per_km = traction / distance if distance else 0.0
+    econ = scenario.economics
+    grid = EmissionFactor(
+        "grid",
+        econ.grid_co2_kg_per_kwh,
+        "kWh",
+        Source(
+            "scenario economics.grid_co2_kg_per_kwh (default: MEE/NBS 2022 national average)",
+            "secondary",
+        ),
+    )
+    diesel = replace(DIESEL_DEFRA_2024, co2_kg_per_unit=econ.diesel_co2_kg_per_l)
+    charger_eff = _mean([s.charger_efficiency for s in scenario.stations])
+    co2 = compare_co2(distance, kwh_per_km, grid, diesel, econ.diesel_l_per_100km, charger_eff)
+    green = compare_co2(
+        distance, kwh_per_km, GREEN_ELECTRICITY, diesel, econ.diesel_l_per_100km, charger_eff
+    )
+    year = DAYS_PER_YEAR / days
+    return {
+        "trucks": sum(f.count for f in scenario.fleets),
+        "swaps": sum(k.swaps for k in result.station_kpis),
+        "swaps_per_day": sum(k.swaps for k in result.station_kpis) / days,
+        "distance_km_per_day": distance / days,
+        "energy_kwh_per_km": kwh_per_km,
+        "co2_diesel_t": co2.diesel_co2_kg / 1000,
+        "co2_grid_t": co2.electric_co2_kg / 1000,
+        "co2_saved_t": co2.avoided_co2_kg / 1000,
+        "co2_saved_green_t": green.avoided_co2_kg / 1000,
+        "co2_saved_t_per_year": co2.avoided_co2_kg / 1000 * year,
+        "wasted_trips": sum(s["wasted_trips"] for s in stations),
+        "stranded": sum(o.stranded for o in result.fleet_outcomes),
+        "revenue_cny_per_day": sum(s["revenue_cny_per_day"] for s in stations),
+        "energy_cost_cny_per_day": sum(s["energy_cost_cny_per_day"] for s in stations),
+        "packs": result.packs_total,
+    }
+
+
+def summarise(
+    scenario: Scenario, results: Sequence[RunResult], policy: str, wall_s: float
+) -> dict[str, Any]:
+    """The `summary.json` document of a simulation (schema: docs/simulation-output.md)."""
+    per_rep_stations = [
+        [_station_row(scenario, r, i) for i in range(len(r.stations))] for r in results
+    ]
+    per_rep_fleets = [[_fleet_row(scenario, r, f) for f in range(len(r.fleets))] for r in results]
+    per_rep_network = [
+        _network_row(scenario, r, rows) for r, rows in zip(results, per_rep_stations, strict=True)
+    ]
+    swaps = sum(sum(k.swaps for k in r.station_kpis) for r in results)
+    stations = [
+        _aggregate([rows[i] for rows in per_rep_stations]) for i in range(len(results[0].stations))
+    ]
+    fleets = [
+        _aggregate([rows[f] for rows in per_rep_fleets]) for f in range(len(results[0].fleets))
+    ]
+    network = _aggregate(per_rep_network)
+    network["grid_co2_kg_per_kwh"] = scenario.economics.grid_co2_kg_per_kwh
+    network["diesel_co2_kg_per_l"] = scenario.economics.diesel_co2_kg_per_l
+    return {
+        "schema": SUMMARY_SCHEMA,
+        "scenario": {
+            "id": scenario.id,
+            "name": scenario.name,
+            "description": scenario.description,
+            "days": scenario.days,
+            "warmup_days": scenario.warmup_days,
+            "seed": scenario.seed,
+            "replications": len(results),
+            "policy": policy,
+        },
+        "stations": stations,
+        "fleets": fleets,
+        "network": network,
+        "run": {
+            "wall_s": wall_s,
+            "swaps_simulated": swaps,
+            "swaps_per_wall_s": swaps / wall_s if wall_s > 0 else math.nan,
+            "events_fired": sum(r.events_fired for r in results),
+        },
+    }
