@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import bench_compatibility, bench_sim_station
+from bench import bench_compatibility, bench_network, bench_sim_station
 
 
 def main() -> None:
@@ -22,6 +22,7 @@ def main() -> None:
         bench_sim_station.main(days=10.0, seed=args.seed, repeats=1)
     else:
         bench_sim_station.main(seed=args.seed)
+    bench_network.run(quick=args.quick)
 
 
 if __name__ == "__main__":

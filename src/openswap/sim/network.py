@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-from openswap.domain.compatibility import check_static
+from openswap.domain.compatibility import DEFAULT_RULES
 from openswap.domain.energy import Segment, segment_energy_kwh
 from openswap.domain.planning import Scheduler
 from openswap.domain.scenario import Corridor, Direction, Fleet, Scenario, StationSite
@@ -173,11 +173,8 @@ def can_serve(scenario: Scenario, fleet: Fleet, site: StationSite) -> bool:
     stocked = sum(n for pm, n in site.stock if pm.id == fleet.pack_model.id)
     if stocked < fleet.packs_per_vehicle:
         return False
-    results = check_static(
-        fleet.vehicle_model,
-        fleet.pack_model,
-        site.design,
-        fleet.adapters + site.adapters,
+    results = DEFAULT_RULES.static_results(
+        fleet.vehicle_model, fleet.pack_model, site.design, fleet.adapters + site.adapters
     )
     return all(r.passed for r in results)
 
@@ -235,18 +232,28 @@ class NetworkTwin:
         self._serves: list[list[bool]] = []
         self._stops: list[dict[Direction, list[int]]] = []  # stations on each carriageway
         self._onward_cache: dict[tuple[int, float], float] = {}
+        lines: dict[tuple[str, float, float], _EnergyLine] = {}
+
+        def line(corridor: Corridor, mass_kg: float, speed_kmh: float) -> _EnergyLine:
+            key = (corridor.id, mass_kg, speed_kmh)
+            if key not in lines:
+                lines[key] = _EnergyLine(scenario, corridor, mass_kg, speed_kmh)
+            return lines[key]
+
         for fleet in self.fleets:
             corridor = scenario.corridor(fleet.corridor)
             speed = fleet.cruise_speed_kmh
             self._lines.append(
                 (
-                    _EnergyLine(scenario, corridor, fleet.empty_mass_kg, speed),
-                    _EnergyLine(scenario, corridor, fleet.empty_mass_kg + fleet.payload_kg, speed),
+                    line(corridor, fleet.empty_mass_kg, speed),
+                    line(corridor, fleet.empty_mass_kg + fleet.payload_kg, speed),
                 )
             )
             self._capacity.append(fleet.packs_per_vehicle * fleet.pack_model.usable_energy_kwh)
             self._model.append(model_index[fleet.pack_model.id])
-            self._serves.append([can_serve(scenario, fleet, s) for s in self.sites])
+            self._serves.append(
+                [s.corridor == fleet.corridor and can_serve(scenario, fleet, s) for s in self.sites]
+            )
             by_dir: dict[Direction, list[int]] = {}
             for d in Direction:
                 on_road = [
