@@ -37,6 +37,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         ["compat", "check", "--help"],
         ["compat", "coverage", "--help"],
         ["demo", "--help"],
+        ["tour", "--help"],
+        ["simulate", "--help"],
+        ["compare", "--help"],
+        ["scenario", "--help"],
     ],
 )
 def test_help_is_complete(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
@@ -250,8 +254,8 @@ def test_coverage_bad_fleet_file_names_line_and_field(
     assert "fleet[1].count" in err
 
 
-def test_demo_tour_writes_its_results(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, _ = run(capsys, "demo", "--out", str(tmp_path))
+def test_tour_writes_its_results(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "tour", "--out", str(tmp_path))
     assert code == 0
     doc = json.loads((tmp_path / "tour.json").read_text(encoding="utf-8"))
     outcomes = [v["compatible"] for v in doc["verdicts"]]

@@ -1,4 +1,9 @@
-"""`openswap demo`: the guided tour `make demo` runs on the built-in catalog."""
+"""`openswap demo` (what `make demo` runs) and `openswap tour` (the compatibility tour).
+
+The demo runs openswap's main job: it simulates the Ningde–Xiamen line with cross-brand stations
+and again with single-brand stations, compares the two and says where the reports are. The tour
+walks through the catalog, explained swap decisions, pack selection and network coverage.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,15 @@ from rich.rule import Rule
 from openswap.catalog.loader import builtin_catalog
 from openswap.cli.compat import coverage_table, verdict_table
 from openswap.cli.render import console, dumps, table
+from openswap.cli.simulate import compare_cmd, simulate_cmd
 from openswap.domain.assets import Station, nominal_vehicle
 from openswap.domain.compatibility import check
 from openswap.domain.coverage import CarryAdapter, CoverageEngine, FleetEntry
 from openswap.domain.selection import select_packs
+from openswap.services.simulation import Policy
+
+CROSS_BRAND = "ningde-xiamen"
+SINGLE_BRAND = "ningde-xiamen-single-brand"
 
 # The tour's cast, all from the built-in catalog.
 QIJI_TRUCK = "fj-g15-001"  # Deepway Xingtu 6x4 on QIJI blocks
@@ -35,8 +45,8 @@ FLEET_MIX = (
 )
 
 
-def demo(
-    out: Path = typer.Option(Path("out/demo"), "--out", help="Folder for the tour's JSON output."),
+def tour(
+    out: Path = typer.Option(Path("out/tour"), "--out", help="Folder for the tour's JSON output."),
 ) -> None:
     """A guided tour: the catalog, explained swap decisions, pack selection and coverage."""
     con = console()
@@ -156,3 +166,44 @@ def demo(
         encoding="utf-8",
     )
     con.print(f"\nThe tour's results are in [bold]{out / 'tour.json'}[/].")
+
+
+def demo(
+    out: Path = typer.Option(Path("out/demo"), "--out", help="Folder for the demo's outputs."),
+    days: float | None = typer.Option(
+        None, "--days", min=0.01, help="Measured days per run; default: the scenarios' own."
+    ),
+) -> None:
+    """openswap's main job on the built-in scenarios: simulate the Ningde–Xiamen line with
+    cross-brand stations and with single-brand stations, compare them, and write the reports."""
+    con = console()
+    cat = builtin_catalog()
+    con.print(
+        Rule("[bold]openswap demo: the Ningde–Xiamen swap line, cross-brand vs single-brand[/]")
+    )
+    truck, station = cat.vehicle(QIJI_TRUCK), cat.station(QIJI_STATION)
+    for serial in (HEALTHY_BLOCK, TOPLIFT_PACK, QUARANTINED_BLOCK):
+        verdict = check(truck, cat.pack(serial), station, LEG_NEED_KWH)
+        con.print(f"  {serial} -> {truck.id} at {station.id}: {verdict.summary()}", soft_wrap=True)
+    con.print("  (the whole compatibility tour: openswap tour)\n")
+    runs = {}
+    for name in (CROSS_BRAND, SINGLE_BRAND):
+        con.print(Rule(name, align="left"))
+        folder = out / name
+        simulate_cmd(
+            scenario=name,
+            days=days,
+            seed=None,
+            replications=None,
+            workers=1,
+            policy=Policy.BASELINE,
+            out=folder,
+            quiet=False,
+        )
+        runs[name] = folder
+    con.print(Rule("cross-brand against single-brand", align="left"))
+    compare_cmd(runs[CROSS_BRAND], runs[SINGLE_BRAND], out)
+    con.print(
+        f"\nOpen [bold]{runs[CROSS_BRAND] / 'report.html'}[/], "
+        f"[bold]{runs[SINGLE_BRAND] / 'report.html'}[/] and [bold]{out / 'comparison.html'}[/]."
+    )

@@ -31,6 +31,7 @@ app.add_typer(scenario.app, name="scenario")
 app.command("simulate")(simulate.simulate_cmd)
 app.command("compare")(simulate.compare_cmd)
 app.command("demo")(demo.demo)
+app.command("tour")(demo.tour)
 
 
 def _print_version(value: bool) -> None:

@@ -178,17 +178,32 @@ def compare_cmd(
     table = Table(title=f"{label_a} vs {label_b}", title_justify="left", header_style="bold")
     for col in ("network figure", label_a, label_b, "change"):
         table.add_column(col, justify="left" if col == "network figure" else "right")
+
+    def station_mean(summary: dict[str, Any], key: str) -> float:
+        values = [float(s[key]) for s in summary["stations"] if s[key] is not None]
+        return sum(values) / len(values) if values else math.nan
+
+    def number(value: Any) -> float:
+        return math.nan if value is None else float(value)
+
     na, nb = a[0]["network"], b[0]["network"]
-    for key in (
-        "swaps_per_day",
-        "wasted_trips",
-        "stranded",
-        "energy_kwh_per_km",
-        "revenue_cny_per_day",
-        "co2_saved_t",
-    ):
-        va, vb = na[key], nb[key]
-        change = f"{(vb - va) / va:+.0%}" if isinstance(va, (int, float)) and va else _num(vb - va)
+    rows: list[tuple[str, float, float]] = [
+        (key, number(na[key]), number(nb[key]))
+        for key in (
+            "swaps_per_day",
+            "wasted_trips",
+            "stranded",
+            "energy_kwh_per_km",
+            "revenue_cny_per_day",
+            "energy_cost_cny_per_day",
+            "co2_saved_t",
+        )
+    ]
+    rows.append(("stations", len(a[0]["stations"]), len(b[0]["stations"])))
+    for key in ("bay_utilisation", "pack_utilisation", "mean_wait_min", "payback_years"):
+        rows.append((f"station mean {key}", station_mean(a[0], key), station_mean(b[0], key)))
+    for key, va, vb in rows:
+        change = f"{(vb - va) / va:+.0%}" if va and math.isfinite(va) else _num(vb - va, "+,.2f")
         table.add_row(key, _num(va, ",.2f"), _num(vb, ",.2f"), change)
     con.print(table)
     con.print(f"comparison: [bold]{target}[/]")

@@ -218,7 +218,14 @@ def _station_row(scenario: Scenario, result: RunResult, i: int) -> dict[str, Any
     site = result.stations[i]
     k = result.station_kpis[i]
     days = result.measured_s / SECONDS_PER_DAY
-    waits = [q + s for q, s in zip(k.queue_waits_s, k.stock_waits_s, strict=True)]
+    ev = result.events
+    waits = [
+        float(q) + float(w)
+        for st, o, q, w in zip(
+            ev["station"], ev["outcome"], ev["queue_wait_s"], ev["stock_wait_s"], strict=True
+        )
+        if st == site.id and o == "swap"
+    ]
     charged = [
         float(c)
         for c, st in zip(result.series["charged_packs"], result.series["station"], strict=True)
