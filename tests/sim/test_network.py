@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from openswap.catalog.scenario import builtin_scenario
+from openswap.domain.ageing import full_cycles
 from openswap.domain.scenario import Scenario
 from openswap.sim.network import NetworkTwin, RunResult, can_serve
 from openswap.sim.policies import ChargeAtOnce
@@ -96,3 +97,16 @@ def test_single_brand_network_wastes_trips(scenario: Scenario) -> None:
         if visits:
             # A wasted visit happens only where the station cannot take some fleet's packs.
             assert any(not can_serve(single, f, station) for f in single.fleets)
+
+
+def test_pack_throughput_feeds_ageing(result: RunResult) -> None:
+    traction = sum(o.traction_kwh for o in result.fleet_outcomes)
+    # Throughput counts the whole run (warm-up included) and charging too, so it exceeds the
+    # measured traction energy.
+    assert sum(result.pack_throughput_kwh) > traction
+    assert len(result.pack_throughput_kwh) == result.packs_total
+    days = result.elapsed_s / 86_400.0
+    for thr, cap in zip(result.pack_throughput_kwh, result.pack_capacity_kwh, strict=True):
+        # Nobody cycles a pack more than a few times a day on a 420 km line.
+        assert 0.0 <= full_cycles(thr, cap) / days < 4.0
+    assert max(result.pack_throughput_kwh) > 0.0

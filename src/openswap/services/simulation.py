@@ -21,6 +21,7 @@ from typing import Any
 from scipy import stats
 
 from openswap.catalog.scenario import builtin_scenario, load_scenario
+from openswap.domain.ageing import LinearAgeing, full_cycles
 from openswap.domain.errors import InputError, Problem, ScenarioError
 from openswap.domain.feasibility import check_scenario
 from openswap.domain.scenario import Scenario, StationSite
@@ -41,6 +42,7 @@ from openswap.sim.station import StationConfig
 SECONDS_PER_DAY = 86_400.0
 DAYS_PER_YEAR = 365.0
 PILOT_DAYS = 1.0  # the charge-at-once run the time-of-use policy learns its demand from
+AGEING_TEMP_C = 25.0  # LinearAgeing ignores temperature; the health engine's model will not
 SUMMARY_SCHEMA = "openswap.summary/1"
 
 
@@ -346,6 +348,16 @@ def _network_row(
         distance, kwh_per_km, GREEN_ELECTRICITY, diesel, econ.diesel_l_per_100km, charger_eff
     )
     year = DAYS_PER_YEAR / days
+    elapsed_days = result.elapsed_s / SECONDS_PER_DAY
+    cycles_per_day = [
+        full_cycles(thr, cap) / elapsed_days
+        for thr, cap in zip(result.pack_throughput_kwh, result.pack_capacity_kwh, strict=True)
+    ]
+    ageing = LinearAgeing()
+    soh_loss_per_year = [
+        1.0 - ageing.soh_after(1.0, c * DAYS_PER_YEAR, DAYS_PER_YEAR, life, AGEING_TEMP_C)
+        for c, life in zip(cycles_per_day, result.pack_cycle_life, strict=True)
+    ]
     return {
         "trucks": sum(f.count for f in scenario.fleets),
         "swaps": sum(k.swaps for k in result.station_kpis),
@@ -362,6 +374,13 @@ def _network_row(
         "revenue_cny_per_day": sum(s["revenue_cny_per_day"] for s in stations),
         "energy_cost_cny_per_day": sum(s["energy_cost_cny_per_day"] for s in stations),
         "packs": result.packs_total,
+        "pack_full_cycles_per_day": _mean(cycles_per_day),
+        "pack_soh_loss_per_year": _mean(soh_loss_per_year),
+        "years_to_end_of_first_life": (
+            (1.0 - ageing.eol_soh) / _mean(soh_loss_per_year)
+            if any(soh_loss_per_year)
+            else math.inf
+        ),
     }
 
 

@@ -125,6 +125,10 @@ class RunResult:
     pack_models: tuple[str, ...]
     packs_total: int
     events_fired: int
+    pack_capacity_kwh: tuple[float, ...]  # per serial
+    pack_cycle_life: tuple[float, ...]  # per serial
+    pack_throughput_kwh: tuple[float, ...]  # per serial, charged plus discharged, whole run
+    elapsed_s: float  # warm-up plus measured time (the span of the throughput)
 
 
 def _duration(scenario: Scenario) -> tuple[Triangular | Exponential, Uniform]:
@@ -219,6 +223,20 @@ class NetworkTwin:
             )
             serial += station.pack_count
             self.stations.append(station)
+        # Per pack serial: usable energy, rated cycle life, SoC when last handed over, and the
+        # energy it has charged and discharged (for ageing).
+        self._pack_cap: list[float] = []
+        self._pack_life: list[float] = []
+        self._pack_soc: list[float] = []
+        self._pack_throughput: list[float] = []
+        for site, station in zip(self.sites, self.stations, strict=True):
+            # Serials follow the station's slot order: by pack model index.
+            stocked = sorted(site.stock, key=lambda entry: model_index[entry[0].id])
+            for model, count in stocked:
+                for _ in range(count):
+                    self._add_pack(
+                        model.usable_energy_kwh, model.cycle_life, station.config.initial_soc
+                    )
         self._incompatible = [0] * len(self.sites)
         self._energy_out = [0.0] * len(self.sites)
         self._energy_in = [0.0] * len(self.sites)
@@ -295,6 +313,12 @@ class NetworkTwin:
                 self._informed.append(self._rng.random() < fleet.informed_share)
                 self._serials.append(tuple(range(serial, serial + fleet.packs_per_vehicle)))
                 serial += fleet.packs_per_vehicle
+                for _ in range(fleet.packs_per_vehicle):
+                    self._add_pack(
+                        fleet.pack_model.usable_energy_kwh,
+                        fleet.pack_model.cycle_life,
+                        fleet.initial_soc,
+                    )
                 self._since_rest_s.append(0.0)
                 self._trip_start.append(0.0)
                 self._trip_km.append(0.0)
@@ -332,6 +356,20 @@ class NetworkTwin:
         self.loop.schedule_at(0.0, self._sample, priority=LATE)
         if self._warmup_s > 0:
             self.loop.schedule_at(self._warmup_s, self._end_warmup, priority=LATE)
+
+    def _add_pack(self, capacity_kwh: float, cycle_life: float, soc: float) -> None:
+        self._pack_cap.append(capacity_kwh)
+        self._pack_life.append(cycle_life)
+        self._pack_soc.append(soc)
+        self._pack_throughput.append(0.0)
+
+    def _share_throughput(self, t: int, energy_kwh: float) -> None:
+        """Book energy that went into or out of a truck's packs, shared evenly among them."""
+        serials = self._serials[t]
+        each = abs(energy_kwh) / len(serials)
+        throughput = self._pack_throughput
+        for s in serials:
+            throughput[s] += each
 
     # --- departures ---------------------------------------------------------------------------
 
@@ -442,6 +480,7 @@ class NetworkTwin:
         used = line.between(self._pos[t], to_km)
         self._trip_km[t] += abs(to_km - self._pos[t])
         self._trip_kwh[t] += used
+        self._share_throughput(t, used)
         self._pos[t] = to_km
         self._energy[t] = max(self._energy[t] - used, 0.0)
 
@@ -454,6 +493,7 @@ class NetworkTwin:
         grant = min(grant, self._capacity[f] - self._energy[t])
         outcome.rescue_kwh += grant
         self._energy[t] += grant
+        self._share_throughput(t, grant)
         self._since_rest_s[t] = 0.0
         self._record(-1, t, "stranded", 0.0, 0.0, 0.0, 0.0, 0)
         self.loop.schedule_after(RESCUE_DELAY_S, self._plan, t)
@@ -493,6 +533,12 @@ class NetworkTwin:
         soc_in = self._energy[t] / self._capacity[f]
         outcome = self._outcomes[f]
         if dep.wasted is None:
+            pack_soc, throughput = self._pack_soc, self._pack_throughput
+            for s in self._serials[t]:
+                pack_soc[s] = soc_in
+            for s, soc in zip(dep.pack_serials, dep.soc_out, strict=True):
+                throughput[s] += max(soc - pack_soc[s], 0.0) * self._pack_cap[s]
+                pack_soc[s] = soc
             energy_out = sum(dep.soc_out) * cap_pack
             self._energy_out[i] += energy_out
             self._energy_in[i] += self._energy[t]
@@ -544,6 +590,7 @@ class NetworkTwin:
             room = self._capacity[f] * fleet.initial_soc - self._energy[t]
             charged = min(max(room, 0.0), fleet.depot_charge_kw * fleet.turnaround_s / 3600.0)
             self._energy[t] += charged
+            self._share_throughput(t, charged)
             if now >= self._warmup_s:
                 outcome.depot_kwh += charged
         # Trucks keep a timetable: the next slot at or after loading or unloading is done.
@@ -649,6 +696,10 @@ class NetworkTwin:
             pack_models=self.pack_models,
             packs_total=self.packs_total,
             events_fired=self.loop.fired,
+            pack_capacity_kwh=tuple(self._pack_cap),
+            pack_cycle_life=tuple(self._pack_life),
+            pack_throughput_kwh=tuple(self._pack_throughput),
+            elapsed_s=self._end_s,
         )
 
     def drain(self, limit_s: float) -> None:
