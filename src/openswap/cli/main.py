@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from openswap import __version__
-from openswap.cli import catalog, compat, demo, scenario, simulate
+from openswap.cli import catalog, compat, demo, plan, scenario, simulate
 from openswap.domain.errors import InputError, OpenswapError
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ app = typer.Typer(
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(compat.app, name="compat")
 app.add_typer(scenario.app, name="scenario")
+app.add_typer(plan.app, name="plan")
 app.command("simulate")(simulate.simulate_cmd)
 app.command("compare")(simulate.compare_cmd)
 app.command("demo")(demo.demo)
