@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import bench_compatibility, bench_network, bench_sim_station
+from bench import bench_compatibility, bench_ledger, bench_network, bench_sim_station
 
 
 def main() -> None:
@@ -23,6 +23,7 @@ def main() -> None:
     else:
         bench_sim_station.main(seed=args.seed)
     bench_network.run(quick=args.quick)
+    bench_ledger.run(quick=args.quick)
 
 
 if __name__ == "__main__":
