@@ -87,7 +87,7 @@ def run_simpy(days: float, seed: int) -> dict[str, float]:
         dt = min(env.now - t0, seconds_to_soc(s0, 1.0, limit, limit, eff, cap, alpha, beta))
         s1 = soc_after(s0, dt, limit, limit, eff, cap, alpha, beta, end)
         stats["grid_kwh"] += (s1 - s0) * cap / eff
-        meter.pieces.extend((t0, t0 + dt, s0, s1, limit, limit, eff, cap))
+        meter.pieces.extend((t0, t0 + dt, s0, s1, limit, limit, eff, cap, 1.0))
         pack.soc, pack.t_docked = s1, env.now
 
     def charger(pack: _Pack) -> Any:

@@ -1,23 +1,25 @@
 """Grid metering: charging pieces recorded on the hot path, spread over metering intervals later.
 
-A charging piece is one pack charging at one constant power from (t0, soc0) to (t1, soc1). The
-hot path only appends its record; `GridMeter.fold` spreads the grid energy of every recorded
-piece over the metering intervals in one numpy pass, from the same CC-CV closed form as
-`openswap.sim.station.soc_after`. Semantics: docs/design/simulator.md.
+A charging piece is one pack, or a lot of identical packs on identical chargers, charging at one
+constant power from (t0, soc0) to (t1, soc1). The hot path only appends its record;
+`GridMeter.fold` spreads the grid energy of every recorded piece over the metering intervals in
+one numpy pass, from the same CC-CV closed form as `openswap.sim.station.soc_after`.
+Semantics: docs/design/simulator.md.
 """
 
 from __future__ import annotations
 
-from array import array
-
 import numpy as np
 import numpy.typing as npt
 
-PIECE_FIELDS = 8
-"""Floats per piece record: t0_s, t1_s, soc0, soc1, power_kw, limit_kw, efficiency,
-capacity_kwh. `power_kw` is the grid-side power of the constant part, min(setpoint, limit)."""
+PIECE_FIELDS = 9
+"""Numbers per piece record: t0_s, t1_s, soc0, soc1, power_kw, limit_kw, efficiency,
+capacity_kwh, packs. `power_kw` is the grid-side power of the constant part, min(setpoint,
+limit), per pack; `packs` (>= 1) identical packs follow the same trajectory."""
 
-_FOLD_AT = PIECE_FIELDS * 65_536  # fold when this many floats are recorded: memory stays bounded
+# Writers fold when this many numbers are recorded: memory stays bounded, and the numpy
+# temporaries of a fold this size stay in cache (65,536 pieces were about 20 % slower per piece).
+FOLD_AT = PIECE_FIELDS * 8_192
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -48,28 +50,26 @@ def soc_after_array(
 class GridMeter:
     """Grid energy per metering interval of `interval_s` seconds (interval k starts at k x width).
 
-    Append piece records (`PIECE_FIELDS` floats each) to `pieces`; `kwh_by_interval` folds them
-    first, so readers always see every recorded piece.
+    Append piece records (`PIECE_FIELDS` numbers each) to `pieces` (a plain list: extending it
+    from a tuple is several times cheaper than an `array`); `kwh_by_interval` folds them first,
+    so readers always see every recorded piece.
     """
 
     __slots__ = ("_alpha", "_beta", "_end", "_kwh", "interval_s", "pieces")
 
     def __init__(self, interval_s: float, alpha: float, beta: float, end_fraction: float) -> None:
         self.interval_s = interval_s
-        self.pieces: array[float] = array("d")
+        self.pieces: list[float] = []
         self._alpha, self._beta, self._end = alpha, beta, end_fraction
         self._kwh: FloatArray = np.zeros(0)
-
-    def fold_if_large(self) -> None:
-        """Fold once the record buffer is large (keeps memory bounded on long runs)."""
-        if len(self.pieces) >= _FOLD_AT:
-            self.fold()
 
     def fold(self) -> None:
         """Spread every recorded piece's grid energy over the intervals; clear the records."""
         if not self.pieces:
             return
-        t0, t1, s0, s1, q, lim, eff, cap = np.array(self.pieces).reshape(-1, PIECE_FIELDS).T
+        t0, t1, s0, s1, q, lim, eff, cap, packs = (
+            np.fromiter(self.pieces, np.float64, len(self.pieces)).reshape(-1, PIECE_FIELDS).T
+        )
         del self.pieces[:]
         width = self.interval_s
         k0 = np.floor_divide(t0, width).astype(np.int64)
@@ -103,7 +103,8 @@ class GridMeter:
         start[bounds + 1] = soc_b
         interval = k0[piece] + offset
         kwh: FloatArray = np.asarray(
-            np.bincount(interval, weights=(end - start) * (cap / eff)[piece]), dtype=np.float64
+            np.bincount(interval, weights=(end - start) * (cap * packs / eff)[piece]),
+            dtype=np.float64,
         )
         if kwh.size > self._kwh.size:
             kwh[: self._kwh.size] += self._kwh

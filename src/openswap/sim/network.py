@@ -48,12 +48,21 @@ class _EnergyLine:
 
     `forward[k]` is the energy (kWh, regeneration netted) to drive from km 0 to boundary k;
     `backward[k]` the energy from the far end back to boundary k. Energy between two points is a
-    difference of linear interpolations, O(log segments).
+    difference of cumulative energies: looked up in a table for the `marks` given at
+    construction (station and trip-end positions, where planning asks), interpolated in
+    O(log segments) elsewhere (rest stops).
     """
 
-    __slots__ = ("backward", "bounds", "forward")
+    __slots__ = ("_backward_at", "_forward_at", "backward", "bounds", "forward")
 
-    def __init__(self, scenario: Scenario, corridor: Corridor, mass_kg: float, speed_kmh: float):
+    def __init__(
+        self,
+        scenario: Scenario,
+        corridor: Corridor,
+        mass_kg: float,
+        speed_kmh: float,
+        marks: Sequence[float] = (),
+    ) -> None:
         bounds = [0.0]
         fwd = [0.0]
         per_segment_back: list[float] = []
@@ -69,6 +78,8 @@ class _EnergyLine:
         self.bounds = bounds
         self.forward = fwd
         self.backward = bwd
+        self._forward_at = {km: self._at(fwd, km) for km in marks}
+        self._backward_at = {km: self._at(bwd, km) for km in marks}
 
     def _at(self, table: list[float], km: float) -> float:
         bounds = self.bounds
@@ -80,8 +91,16 @@ class _EnergyLine:
     def between(self, from_km: float, to_km: float) -> float:
         """Energy in kWh to drive from `from_km` to `to_km` in the direction that implies."""
         if to_km >= from_km:
-            return self._at(self.forward, to_km) - self._at(self.forward, from_km)
-        return self._at(self.backward, to_km) - self._at(self.backward, from_km)
+            at, table = self._forward_at, self.forward
+        else:
+            at, table = self._backward_at, self.backward
+        e_to = at.get(to_km)
+        if e_to is None:
+            e_to = self._at(table, to_km)
+        e_from = at.get(from_km)
+        if e_from is None:
+            e_from = self._at(table, from_km)
+        return e_to - e_from
 
 
 @dataclass(slots=True)
@@ -210,6 +229,7 @@ class NetworkTwin:
 
         # Stations.
         self.sites = scenario.stations
+        self._site_km = [site.km for site in self.sites]
         self.stations: list[SwapStation] = []
         serial = 0
         for i, site in enumerate(self.sites):
@@ -255,7 +275,15 @@ class NetworkTwin:
         def line(corridor: Corridor, mass_kg: float, speed_kmh: float) -> _EnergyLine:
             key = (corridor.id, mass_kg, speed_kmh)
             if key not in lines:
-                lines[key] = _EnergyLine(scenario, corridor, mass_kg, speed_kmh)
+                # Planning asks for energies between stations and trip ends: tabulate them.
+                marks = [s.km for s in self.sites if s.corridor == corridor.id]
+                marks.extend(
+                    km
+                    for f in self.fleets
+                    if f.corridor == corridor.id
+                    for km in (f.origin_km, f.destination_km)
+                )
+                lines[key] = _EnergyLine(scenario, corridor, mass_kg, speed_kmh, marks)
             return lines[key]
 
         for fleet in self.fleets:
@@ -394,16 +422,6 @@ class NetworkTwin:
 
     # --- driving --------------------------------------------------------------------------------
 
-    def _direction(self, t: int) -> Direction:
-        return Direction.FORWARD if self._dest[t] >= self._pos[t] else Direction.BACKWARD
-
-    def _ahead(self, t: int, km: float) -> bool:
-        """Whether `km` lies ahead of the truck (or right here) and not beyond its destination."""
-        pos, dest = self._pos[t], self._dest[t]
-        if dest >= pos:
-            return pos <= km <= dest
-        return dest <= km <= pos
-
     def _plan(self, t: int) -> None:
         """Choose and start the next leg: destination, a station, a rest, or a rescue."""
         f = self._fleet[t]
@@ -417,9 +435,13 @@ class NetworkTwin:
             informed = self._informed[t]
             serves = self._serves[f]
             tried = self._tried[t]
-            for i in self._stops[f][self._direction(t)]:
-                km = self.sites[i].km
-                if i in tried or not self._ahead(t, km) or (informed and not serves[i]):
+            dest = target_km
+            forward = dest >= pos
+            site_km = self._site_km
+            for i in self._stops[f][Direction.FORWARD if forward else Direction.BACKWARD]:
+                km = site_km[i]
+                ahead = pos <= km <= dest if forward else dest <= km <= pos
+                if not ahead or i in tried or (informed and not serves[i]):
                     continue
                 if line.between(pos, km) > usable:
                     break
@@ -639,7 +661,8 @@ class NetworkTwin:
                 se["time_s"].append(now)
                 se["station"].append(site.id)
                 se["charged_packs"].append(sum(station.charged_stock()))
-                se["packs_on_site"].append(sum(1 for s in station.pack_serials() if s >= 0))
+                # Every pack on site sits in a slot and a swap exchanges packs one for one.
+                se["packs_on_site"].append(station.pack_count)
         if now + SAMPLE_INTERVAL_S < self._end_s:
             self.loop.schedule_after(SAMPLE_INTERVAL_S, self._sample, priority=LATE)
 

@@ -15,12 +15,13 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, NamedTuple
+from functools import partial
+from typing import Any, final
 
 from openswap.domain.errors import OpenswapError
 from openswap.domain.planning import ChargingPlan, Scheduler, StationSnapshot
 from openswap.sim.core import LATE, EventLoop
-from openswap.sim.metering import GridMeter
+from openswap.sim.metering import FOLD_AT, GridMeter
 
 SECONDS_PER_DAY = 86_400.0
 _TOL = 1e-9  # relative float tolerance on plan checks
@@ -39,7 +40,8 @@ class WastedTrip(StrEnum):
     STOCK_OUT = "stock_out"  # no charged packs of its model within the truck's patience
 
 
-# Samplers draw a duration in seconds from the station's injected generator.
+# Samplers draw a duration in seconds from the station's injected generator (a bound method
+# through `partial`, no Python frame of our own per draw).
 @dataclass(frozen=True, slots=True)
 class Fixed:
     value_s: float
@@ -55,8 +57,7 @@ class Uniform:
     high_s: float
 
     def build_sampler(self, rng: random.Random) -> Callable[[], float]:
-        low, high, uniform = self.low_s, self.high_s, rng.uniform
-        return lambda: uniform(low, high)
+        return partial(rng.uniform, self.low_s, self.high_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +67,7 @@ class Triangular:
     high_s: float
 
     def build_sampler(self, rng: random.Random) -> Callable[[], float]:
-        low, mode, high, triangular = self.low_s, self.mode_s, self.high_s, rng.triangular
-        return lambda: triangular(low, high, mode)
+        return partial(rng.triangular, self.low_s, self.high_s, self.mode_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +75,7 @@ class Exponential:
     mean_s: float
 
     def build_sampler(self, rng: random.Random) -> Callable[[], float]:
-        rate, expovariate = 1.0 / self.mean_s, rng.expovariate
-        return lambda: expovariate(rate)
+        return partial(rng.expovariate, 1.0 / self.mean_s)
 
 
 Duration = Fixed | Uniform | Triangular | Exponential
@@ -230,17 +229,47 @@ def seconds_to_soc(
 # --- Outputs -------------------------------------------------------------------------------
 
 
-class Departure(NamedTuple):
-    """What the caller's callback receives when a truck leaves the station."""
+@final
+class Departure:
+    """What the caller's callback receives when a truck leaves the station (read-only by
+    convention; a plain slotted class because one is built per truck, on the hot path)."""
 
-    time_s: float
-    truck_idx: int
-    pack_model_idx: int
-    wasted: WastedTrip | None  # None when the truck swapped
-    pack_serials: tuple[int, ...]  # packs the truck leaves with (its own when wasted)
-    soc_out: tuple[float, ...]  # their SoC
-    queue_wait_s: float  # arrival to bay
-    stock_wait_s: float  # in the bay, waiting for charged packs
+    __slots__ = (
+        "pack_model_idx",
+        "pack_serials",
+        "queue_wait_s",
+        "soc_out",
+        "stock_wait_s",
+        "time_s",
+        "truck_idx",
+        "wasted",
+    )
+
+    def __init__(
+        self,
+        time_s: float,
+        truck_idx: int,
+        pack_model_idx: int,
+        wasted: WastedTrip | None,
+        pack_serials: tuple[int, ...],
+        soc_out: tuple[float, ...],
+        queue_wait_s: float,
+        stock_wait_s: float,
+    ) -> None:
+        self.time_s = time_s
+        self.truck_idx = truck_idx
+        self.pack_model_idx = pack_model_idx
+        self.wasted = wasted  # None when the truck swapped
+        self.pack_serials = pack_serials  # packs the truck leaves with (its own when wasted)
+        self.soc_out = soc_out  # their SoC
+        self.queue_wait_s = queue_wait_s  # arrival to bay
+        self.stock_wait_s = stock_wait_s  # in the bay, waiting for charged packs
+
+    def __repr__(self) -> str:
+        return (
+            f"Departure(time_s={self.time_s!r}, truck_idx={self.truck_idx!r}, "
+            f"wasted={self.wasted!r}, pack_serials={self.pack_serials!r})"
+        )
 
 
 DepartureCallback = Callable[[Departure], object]
@@ -302,6 +331,11 @@ class StationKpis:
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    def __reduce__(self) -> tuple[type[StationKpis], tuple[Any, ...]]:
+        """Pickle by constructor arguments (worker processes send KPIs back): this also works
+        when the module is compiled with mypyc, whose frozen classes refuse attribute setting."""
+        return (StationKpis, tuple(getattr(self, n) for n in self.__dataclass_fields__))
 
 
 # --- The station ---------------------------------------------------------------------------
@@ -723,12 +757,20 @@ class SwapStation:
 
     def _settle_slots(self, slots: Iterable[int], t: float) -> None:
         """Book the charging of `slots` from their segment starts to `t` and restart their
-        segments at `t`."""
+        segments at `t`.
+
+        Consecutive slots in the same state (the lot a truck docked together, on equal chargers)
+        share one closed-form result and one piece record whose pack count grows.
+        """
         t0s, socs, ps, model = self._t0, self._soc, self._p, self._model
+        caps, lims, effs = self._cap, self._lim, self._eff
         alpha, beta, end = self._alpha, self._beta, self._end
         pieces = self._pieces
-        last: tuple[float, ...] = ()
-        s1 = t1 = q = 0.0
+        busy_s = self._charger_busy_s
+        pack_total = self._pack_kwh
+        grid_total = self._grid_kwh
+        last: tuple[float, float, float, float, float, float] | None = None
+        s1 = t1 = 0.0
         for i in slots:
             t0 = t0s[i]
             if t <= t0:
@@ -738,10 +780,11 @@ class SwapStation:
             s0 = socs[i]
             if p <= 0.0 or s0 >= 1.0 or model[i] < 0:
                 continue
-            cap, lim, eff = self._cap[i], self._lim[i], self._eff[i]
-            # Packs docked together on equal chargers share one closed-form result.
+            cap, lim, eff = caps[i], lims[i], effs[i]
             key = (t0, s0, p, lim, eff, cap)
-            if key != last:
+            if key == last:
+                pieces[-1] += 1.0  # one more pack of the lot
+            else:
                 last = key
                 q = p if p < lim else lim
                 s1 = soc_after(s0, t - t0, q, lim, eff, cap, alpha, beta, end)
@@ -750,13 +793,17 @@ class SwapStation:
                     t_full = t0 + seconds_to_soc(s0, 1.0, q, lim, eff, cap, alpha, beta)
                     if t_full < t:
                         t1 = t_full
+                pieces.extend((t0, t1, s0, s1, q, lim, eff, cap, 1.0))
             socs[i] = s1
-            self._charger_busy_s += t1 - t0
+            busy_s += t1 - t0
             pack_kwh = (s1 - s0) * cap
-            self._pack_kwh += pack_kwh
-            self._grid_kwh += pack_kwh / eff
-            pieces.extend((t0, t1, s0, s1, q, lim, eff, cap))
-        self._meter.fold_if_large()
+            pack_total += pack_kwh
+            grid_total += pack_kwh / eff
+        self._charger_busy_s = busy_s
+        self._pack_kwh = pack_total
+        self._grid_kwh = grid_total
+        if len(pieces) >= FOLD_AT:
+            self._meter.fold()
 
     def settle(self) -> None:
         """Book every slot's charging up to now and move packs that are charged by now into the
