@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from bench import bench_compatibility, bench_ledger, bench_network, bench_sim_station
+from bench import (
+    bench_compatibility,
+    bench_ledger,
+    bench_network,
+    bench_scheduling,
+    bench_sim_station,
+)
 
 
 def main() -> None:
@@ -24,6 +30,7 @@ def main() -> None:
         bench_sim_station.main(seed=args.seed)
     bench_network.run(quick=args.quick)
     bench_ledger.run(quick=args.quick)
+    bench_scheduling.run(quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -106,8 +106,9 @@ def simulate_cmd(
     policy: str = typer.Option(
         Policy.BASELINE,
         "--policy",
-        help="Charging policy: baseline (charge at once, within the grid cap) or tou (valley "
-        "hours unless the expected demand needs packs sooner).",
+        help="Charging policy: baseline (charge at once, within the grid cap), tou (valley "
+        "hours unless the expected demand needs packs sooner) or optimal (model-predictive "
+        "control: the station charging LP re-solved every 15 min on a 12 h horizon).",
     ),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Output folder; default: out/<scenario id>."

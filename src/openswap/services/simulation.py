@@ -35,6 +35,8 @@ from openswap.economics.emissions import (
 from openswap.economics.finance import StationCase, evaluate_station
 from openswap.economics.fleet import compare_energy_cost_per_km
 from openswap.economics.tariff import energy_cost_cny
+from openswap.scheduling.charging import Taper
+from openswap.scheduling.mpc import MpcChargingScheduler, MpcSettings, StationDemand
 from openswap.sim.network import NetworkTwin, RunResult
 from openswap.sim.policies import ChargeAtOnce, TimeOfUse
 from openswap.sim.station import StationConfig
@@ -51,7 +53,8 @@ class Policy:
 
     BASELINE = "baseline"  # charge at once, at the most power the cap allows
     TOU = "tou"  # time of use: valley hours, unless demand needs packs sooner
-    ALL = (BASELINE, TOU)
+    OPTIMAL = "optimal"  # MPC: the charging LP re-solved every 15 min on a 12 h horizon
+    ALL = (BASELINE, TOU, OPTIMAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,53 @@ class _TimeOfUseFactory:
         return TimeOfUse(self.demand[site.id])
 
 
+def pilot_soc_in(result: RunResult) -> dict[str, list[float]]:
+    """Mean SoC of the packs trucks hand in, per station and pack model index (0.25 where the
+    pilot saw no swap)."""
+    index = {m: i for i, m in enumerate(result.pack_models)}
+    sums = {s.id: [0.0] * len(result.pack_models) for s in result.stations}
+    counts = {s.id: [0] * len(result.pack_models) for s in result.stations}
+    ev = result.events
+    for station, model, outcome, soc in zip(
+        ev["station"], ev["pack_model"], ev["outcome"], ev["soc_in"], strict=True
+    ):
+        if outcome == "swap":
+            m = index[str(model)]
+            sums[str(station)][m] += float(soc)
+            counts[str(station)][m] += 1
+    return {
+        sid: [s / c if c else 0.25 for s, c in zip(sums[sid], counts[sid], strict=True)]
+        for sid in sums
+    }
+
+
+class _OptimalFactory:
+    """Builds each station's MPC charging scheduler from the pilot's demand and hand-in SoC."""
+
+    def __init__(self, scenario: Scenario, pilot: RunResult) -> None:
+        self.demand = hourly_pack_demand(pilot)
+        self.soc_in = pilot_soc_in(pilot)
+        self.models = pilot.pack_models
+        per_truck: dict[str, int] = {}
+        for fleet in scenario.fleets:
+            pid = fleet.pack_model.id
+            per_truck[pid] = max(per_truck.get(pid, 1), fleet.packs_per_vehicle)
+        self.packs_per_truck = tuple(per_truck.get(m, 1) for m in self.models)
+
+    def __call__(self, site: StationSite, config: StationConfig) -> MpcChargingScheduler:
+        demand = StationDemand(
+            packs_per_hour=tuple(tuple(row) for row in self.demand[site.id]),
+            soc_in=tuple(self.soc_in[site.id]),
+            packs_per_truck=self.packs_per_truck,
+            capacity_kwh=config.pack_capacity_kwh,
+        )
+        settings = MpcSettings(
+            demand_charge_cny_per_kw=site.tariff.demand_charge_cny_per_kw_month or 0.0
+        )
+        taper = Taper.cc_cv(config.taper_knee_soc, config.taper_end_fraction)
+        return MpcChargingScheduler(demand, taper, settings, self.models)
+
+
 def run_replication(
     source: ScenarioSource,
     policy: str,
@@ -131,6 +181,11 @@ def run_replication(
         pilot = replace(scenario, days=PILOT_DAYS)
         demand = hourly_pack_demand(NetworkTwin(pilot, _charge_at_once, replication).run())
         return NetworkTwin(scenario, _TimeOfUseFactory(demand), replication).run(progress)
+    if policy == Policy.OPTIMAL:
+        pilot = replace(scenario, days=PILOT_DAYS)
+        result = NetworkTwin(pilot, _charge_at_once, replication).run()
+        factory = _OptimalFactory(scenario, result)
+        return NetworkTwin(scenario, factory, replication).run(progress)
     raise InputError(
         [Problem(f"unknown policy {policy!r} (known: {', '.join(Policy.ALL)})", field="policy")]
     )
