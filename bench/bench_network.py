@@ -65,7 +65,7 @@ def bench_default_day() -> None:
 def bench_province(trucks: int, days: float, core_rate: float) -> None:
     scenario = replace(
         generate_scenario(
-            trucks=trucks, corridors=40, stations_per_corridor=3, seed=20261122, days=days
+            trucks=trucks, corridors=40, stations_per_corridor=4, seed=20261122, days=days
         ),
         warmup_days=0.0,
     )
@@ -81,6 +81,8 @@ def bench_province(trucks: int, days: float, core_rate: float) -> None:
     rate = swaps / run_s
     events_rate = result.events_fired / run_s
     year_s = run_s / days * DAYS_PER_YEAR * (PROVINCE_TRUCKS / trucks)
+    waits = [w for k in result.station_kpis for w in k.queue_waits_s]
+    stranded = sum(o.stranded for o in result.fleet_outcomes)
     print(
         f"(b) province: {trucks:,} trucks, {len(scenario.stations)} stations, {days:g} days: "
         f"build {built - started:.1f} s, run {run_s:.1f} s"
@@ -89,6 +91,10 @@ def bench_province(trucks: int, days: float, core_rate: float) -> None:
         f"    {swaps:,} swaps -> {rate:,.0f} swaps/s (target 100,000: "
         f"{'met' if rate >= 100_000 else 'MISSED'}); {events_rate:,.0f} events/s = "
         f"{events_rate / core_rate:.0%} of the bare core's {core_rate:,.0f}"
+    )
+    print(
+        f"    service: mean queue wait {sum(waits) / max(len(waits), 1) / 60:.1f} min, "
+        f"{stranded:,} strandings (sites are sized to their expected swaps)"
     )
     print(
         f"    peak memory: process max RSS {rss_after / 1024:,.0f} MiB "

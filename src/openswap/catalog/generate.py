@@ -19,15 +19,31 @@ from openswap.domain.scenario import Scenario
 MAX_SPACING_KM = 150.0  # Fujian plans a (car) swap station every 100 km (domain facts 6)
 CORRIDOR_KM = (150.0, 600.0)
 CRUISE_SPEED_KMH = 80.0  # domain facts section 8 [estimate]
-DUTY_HOURS_PER_DAY = 20.0  # [estimate] two drivers, time for swaps and rests
+# A trunk tractor's day [estimate]: between the Tangshan median of 140 km (ICCT 2023) and the
+# 800 km claimed for JD Logistics swap trucks (weak), both in domain facts 2.3.
+KM_PER_TRUCK_DAY = 500.0
 TURNAROUND_H = 1.0  # [estimate]
 # Plug-in charging during the turnaround at either end [estimate; GB/T DC is about 237 kW,
 # domain facts 3.3]: the first and last stations sit up to 150 km from the ends, so the stretch
 # across a turnaround is up to 300 km, beyond one full set of packs without it.
 DEPOT_CHARGE_KW = 150.0
 STATION_DESIGN = "qiji-open-chassis-4000"  # cross-brand chassis design, both frame families
-SLOTS = 18  # domain facts 1.3 slot check [estimate]
+SLOTS = 18  # the smallest station: domain facts 1.3 slot check [estimate]
 PACKS_PER_VEHICLE = 3
+# Sizing a site to its demand [estimate]: a loaded tractor uses about 1.45 kWh/km and a set of
+# three blocks holds about 400 kWh above the reserve, so a trip needs about one swap per 280 km;
+# the busiest site of a corridor sees about 1.5 times the average; a bay turns about 110 trucks a
+# day (5 min robot cycle plus 3.5 min in and out, 65 % busy, domain facts section 8); a slot
+# recharges a pack in about an hour and stays about 60 % busy; 180 kW per slot at 95 % charger
+# efficiency, 300 kW of auxiliaries and a 0.95 power factor size the grid connection.
+KM_PER_SWAP = 280.0
+PEAK_SITE_FACTOR = 1.5
+TRUCKS_PER_BAY_DAY = 110.0
+SLOT_BUSY_SHARE = 0.6
+SLOT_KW = 180.0
+CHARGER_EFFICIENCY = 0.95
+AUX_KW = 300.0
+POWER_FACTOR = 0.95
 
 # (vehicle model, pack model, adapters, relative share): chassis trunk tractors of the built-in
 # catalog. QIJI dominates (305 stations by end-2025, electrive 2026); the rest is our estimate.
@@ -53,9 +69,21 @@ def _split(total: int, weights: list[float], minimum: int = 0) -> list[int]:
     return [p + minimum for p in parts]
 
 
-def _stock(models: dict[str, int]) -> dict[str, int]:
+def _site_size(trucks: int, trips_per_day: float, length_km: float, sites: int) -> dict[str, Any]:
+    """Bays, slots and grid connection of each site of a corridor, sized to its expected swaps."""
+    swaps_per_day = trucks * trips_per_day * max(length_km / KM_PER_SWAP, 0.5)
+    per_site = PEAK_SITE_FACTOR * swaps_per_day / max(2 * sites, 1)
+    bays = max(1, math.ceil(per_site / TRUCKS_PER_BAY_DAY))
+    packs_per_hour = per_site * PACKS_PER_VEHICLE / 24.0
+    slots = max(SLOTS, PACKS_PER_VEHICLE * math.ceil(packs_per_hour / SLOT_BUSY_SHARE / 3.0))
+    grid_kw = slots * SLOT_KW / CHARGER_EFFICIENCY + AUX_KW
+    grid_kva = 500.0 * math.ceil(grid_kw / POWER_FACTOR / 500.0)
+    return {"bays": bays, "slots": slots, "grid_kva": grid_kva}
+
+
+def _stock(models: dict[str, int], slots: int) -> dict[str, int]:
     """Rack stock by pack model: full truck sets in proportion to trucks, filling the slots."""
-    sets = SLOTS // PACKS_PER_VEHICLE
+    sets = slots // PACKS_PER_VEHICLE
     ids = sorted(models)
     counts = _split(sets - len(ids), [float(models[m]) for m in ids])
     return {m: (n + 1) * PACKS_PER_VEHICLE for m, n in zip(ids, counts, strict=True)}
@@ -113,7 +141,7 @@ def generate_scenario_data(
         )
         types = rng.sample(FLEET_TYPES, k=min(len(FLEET_TYPES), rng.randint(2, 4)))
         split = _split(count, [t[3] for t in types])
-        trips = float(max(1, math.floor(DUTY_HOURS_PER_DAY / (length / CRUISE_SPEED_KMH + 1))))
+        trips = round(max(KM_PER_TRUCK_DAY / length, 0.5), 2)
         profile = rng.choice(PROFILES)
         models: dict[str, int] = {}
         for (vehicle, pack, adapters, _), n in zip(types, split, strict=True):
@@ -142,7 +170,8 @@ def generate_scenario_data(
                         "adapters": list(adapters),
                     }
                 )
-        stock = _stock(models)
+        size = _site_size(count, trips, length, stations_per_corridor)
+        stock = _stock(models, size["slots"])
         for k in range(stations_per_corridor):
             km = round(length * (k + 1) / (stations_per_corridor + 1), 3)
             for direction in ("forward", "backward"):
@@ -155,6 +184,7 @@ def generate_scenario_data(
                         "direction": direction,
                         "design": STATION_DESIGN,
                         "stock": dict(stock),
+                        **size,
                     }
                 )
     return {
@@ -167,8 +197,9 @@ def generate_scenario_data(
         ),
         "sources": [
             {
-                "ref": "synthetic network; defaults from domain-facts sections 1.3 and 8; Fujian "
-                "has about 120,000 heavy trucks (batterytechonline, CATL claim)",
+                "ref": "synthetic network; defaults from domain-facts sections 1.3 and 8, sites "
+                "sized to their expected swaps; Fujian has about 120,000 heavy trucks "
+                "(batterytechonline, CATL claim)",
                 "confidence": "estimate",
             }
         ],

@@ -312,6 +312,7 @@ class _Builder:
         if grid:
             design = dataclasses.replace(design, **grid)
         slots = setting("slots") or design.slots
+        bays = setting("bays") or design.bays
         charger_kw = setting("charger_kw_per_slot") or max(c.max_power_kw for c in design.chargers)
         efficiency = setting("charger_efficiency") or 0.95  # domain facts section 8 [estimate]
         capex = setting("capex_cny")
@@ -324,6 +325,7 @@ class _Builder:
             design=design,
             stock=tuple(stock),
             slots=slots,
+            bays=bays,
             charger_power_kw=charger_kw,
             charger_efficiency=efficiency,
             tariff=tariff,
@@ -790,6 +792,7 @@ def scenario_to_data(scenario: Scenario, catalog_files: Sequence[str] = ()) -> d
                 entry[name] = getattr(s.design, name)
         entry |= {
             "slots": s.slots,
+            "bays": s.bays,
             "charger_kw_per_slot": s.charger_power_kw,
             "charger_efficiency": s.charger_efficiency,
             "capex_cny": s.capex_cny,

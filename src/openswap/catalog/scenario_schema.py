@@ -129,6 +129,7 @@ class StationSettings(StrictModel):
     power_factor: PowerFactor | None = None
     aux_load_kw: NonNegativeKw | None = None
     slots: Count | None = None
+    bays: Count | None = None
     charger_kw_per_slot: PowerKw | None = None
     charger_efficiency: Efficiency | None = None
     capex_cny: Cny | None = None

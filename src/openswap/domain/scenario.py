@@ -45,6 +45,7 @@ class StationSite:
     design: StationDesign
     stock: tuple[tuple[PackModel, int], ...]  # packs on the rack at the start, by model
     slots: int  # rack slots with a charger
+    bays: int  # swap lanes working in parallel
     charger_power_kw: float  # per slot
     charger_efficiency: float  # grid (AC) to pack (DC)
     tariff: TimeOfUseTariff

@@ -171,7 +171,7 @@ def build_station_config(
         capacity.setdefault(fleet.pack_model.id, fleet.pack_model.usable_energy_kwh)
     design = site.design
     return StationConfig(
-        bays=design.bays,
+        bays=site.bays,
         slots=site.slots,
         charger_power_kw=site.charger_power_kw,
         charger_efficiency=site.charger_efficiency,
