@@ -70,3 +70,73 @@ class UnknownIdError(InputError):
 
 class SafetyPolicyError(OpenswapError):
     """A configuration tried to loosen a safety interlock below its regulatory floor."""
+
+
+# --- operations service (reservations, swaps, custody): the API maps these to HTTP statuses ---
+
+
+class NotFoundError(OpenswapError):
+    """A stored entity (pack, station, reservation, swap ...) does not exist (HTTP 404).
+
+    Unlike `UnknownIdError`, which flags a bad reference inside an input document, this is a
+    lookup of live operational state by id.
+    """
+
+    def __init__(self, kind: str, ident: str) -> None:
+        super().__init__(f"{kind} {ident!r} not found")
+        self.kind = kind
+        self.ident = ident
+
+
+class ConflictError(OpenswapError):
+    """The request is valid but conflicts with the current state (HTTP 409); `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class InvalidTransitionError(ConflictError):
+    """A state machine was asked for a transition it does not allow from its current state."""
+
+    def __init__(self, entity: str, ident: str, state: str, action: str, why: str = "") -> None:
+        reason = f"cannot {action} {entity} {ident!r} in state {state!r}"
+        super().__init__(f"{reason}: {why}" if why else reason)
+        self.entity = entity
+        self.ident = ident
+        self.state = state
+        self.action = action
+
+
+class SwapRefusedError(ConflictError):
+    """A swap cannot start: every reason (failed compatibility or safety rules) is listed."""
+
+    def __init__(self, reasons: list[str] | tuple[str, ...]) -> None:
+        if not reasons:
+            raise ValueError("SwapRefusedError needs at least one reason")
+        self.reasons = tuple(reasons)
+        super().__init__("swap refused: " + "; ".join(self.reasons))
+
+
+class ConcurrencyConflict(ConflictError):  # noqa: N818 (a conflict, named like its parent)
+    """A concurrent transaction changed the same rows (unique or lock conflict, deadlock,
+    serialisation failure). Nothing was written; the request may be retried as is.
+    """
+
+
+class IdempotencyConflict(OpenswapError):  # noqa: N818 (the name the API contract uses)
+    """An idempotency key was reused with a different request (HTTP 422): the first request's
+    fingerprint and operation are kept, the new one is refused without effect.
+    """
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"idempotency key {key!r} {reason}")
+        self.key = key
+
+
+class PermissionDeniedError(OpenswapError):
+    """The authenticated principal may not do this (HTTP 403); `reason` names the rule."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
