@@ -6,6 +6,7 @@ import argparse
 
 from bench import (
     bench_compatibility,
+    bench_health,
     bench_ledger,
     bench_network,
     bench_scheduling,
@@ -31,6 +32,7 @@ def main() -> None:
     bench_network.run(quick=args.quick)
     bench_ledger.run(quick=args.quick)
     bench_scheduling.run(quick=args.quick)
+    bench_health.run(quick=args.quick)
 
 
 if __name__ == "__main__":
