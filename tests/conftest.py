@@ -1,4 +1,9 @@
-"""Backend fixtures for the operations service tests (see tests/storage/support.py)."""
+"""Database backend fixtures shared by every suite that needs the operations database.
+
+`db` is a clean database on each backend of `tests/storage/support.BACKENDS`: a SQLite file
+always, and PostgreSQL wherever `OPENSWAP_TEST_POSTGRES_URL` is set (a private schema per
+session, dropped at the end).
+"""
 
 from __future__ import annotations
 
