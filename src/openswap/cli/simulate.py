@@ -107,8 +107,9 @@ def simulate_cmd(
         Policy.BASELINE,
         "--policy",
         help="Charging policy: baseline (charge at once, within the grid cap), tou (valley "
-        "hours unless the expected demand needs packs sooner) or optimal (model-predictive "
-        "control: the station charging LP re-solved every 15 min on a 12 h horizon).",
+        "hours unless the expected demand needs packs sooner), optimal (model-predictive "
+        "control: the station charging LP re-solved every 15 min on a 12 h horizon) or "
+        "optimal+assign (the same, and trucks advised where to swap by expected wait).",
     ),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Output folder; default: out/<scenario id>."

@@ -7,6 +7,7 @@ scheduler (rule baselines, the network model, LP) implements this one protocol.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -35,6 +36,9 @@ class StationSnapshot:
     trucks_queued: int  # trucks waiting for a bay
     trucks_waiting_for_packs: tuple[int, ...]  # trucks in a bay waiting, by pack model index
     hourly_price_cny_per_kwh: tuple[float, ...]  # 24 entries (local hour 0..23), or empty
+    # Trucks that announced they are on their way (a booked swap): (expected arrival time_s,
+    # pack model index, packs), earliest first. Empty when the station knows of none.
+    announced_arrivals: tuple[tuple[float, int, int], ...] = ()
 
     @property
     def slot_count(self) -> int:
@@ -60,4 +64,48 @@ class Scheduler(Protocol):
 
     def plan(self, snapshot: StationSnapshot) -> ChargingPlan:
         """Return setpoints for every slot of `snapshot`; `valid_until_s` > `snapshot.time_s`."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TruckLeg:
+    """A truck about to drive a leg that ends in a swap: what a route advisor is told.
+
+    Positions are km along the truck's corridor; `candidates` are the indices of the stations
+    ahead of it, in driving order, that can serve it and that it can reach on its energy.
+    """
+
+    truck: int
+    time_s: float  # seconds since scenario start
+    corridor: str
+    position_km: float
+    destination_km: float
+    speed_kmh: float
+    pack_model: int  # pack model index
+    packs: int
+    candidates: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkView:
+    """What a route advisor sees of the network when a truck asks: station positions, and
+    per station its charged stock by pack model, trucks queued or in a bay, and announced
+    arrivals (as in `StationSnapshot.announced_arrivals`)."""
+
+    time_s: float
+    station_km: tuple[float, ...]
+    station_bays: tuple[int, ...]
+    charged_stock: tuple[tuple[int, ...], ...]  # [station][pack model]
+    trucks_at_station: tuple[int, ...]  # queued or in a bay
+    announced_arrivals: tuple[tuple[tuple[float, int, int], ...], ...]  # [station]
+    leg: TruckLeg
+
+
+@runtime_checkable
+class RouteAdvisor(Protocol):
+    """Suggests where a truck that needs a swap should stop (reservations, in practice)."""
+
+    def advise(self, view: NetworkView) -> Mapping[int, int]:
+        """Truck index -> advised station index (any truck may be left out; one not among
+        its leg's candidates is ignored by the caller)."""
         ...

@@ -457,3 +457,36 @@ def plot_network_grid_pair(ts_a: pa.Table, ts_b: pa.Table, label_a: str, label_b
         ax.set_ylabel("kW, all stations")
         ax.legend(loc="upper right")
         return to_data_uri(fig)
+
+
+def plot_charging_schedule(
+    slot_start_h: Sequence[float],
+    slot_h: Sequence[float],
+    power_kw: Sequence[float],
+    baseline_kw: Sequence[float],
+    cap_kw: float,
+    price_cny_per_kwh: Sequence[float],
+    title: str,
+) -> bytes:
+    """A station's planned grid power per slot (steps) against charge-at-once and the grid cap,
+    with the energy price on a second axis; PNG bytes (no metadata, byte-stable)."""
+    edges = np.append(np.asarray(slot_start_h), slot_start_h[-1] + slot_h[-1])
+    with _style():
+        fig = Figure(figsize=(WIDTH_IN, 3.4), dpi=DPI)
+        ax = fig.add_subplot()
+        ax.stairs(np.asarray(baseline_kw), edges, color=RUN_A, alpha=0.6, label="charge at once")
+        ax.stairs(np.asarray(power_kw), edges, color=RUN_B, linewidth=1.8, label="LP schedule")
+        ax.axhline(cap_kw, color=CAP, linestyle="--", linewidth=1.0, label="grid cap")
+        ax.set_xlabel("hours from now")
+        ax.set_ylabel("grid power, kW")
+        ax.set_ylim(0, cap_kw * 1.12)
+        ax.set_title(title)
+        price_ax = ax.twinx()
+        price_ax.stairs(np.asarray(price_cny_per_kwh), edges, color="#8C8C8C", linewidth=0.8)
+        price_ax.set_ylabel("price, CNY/kWh", color="#8C8C8C")
+        price_ax.grid(False)
+        ax.legend(loc="upper right")
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()

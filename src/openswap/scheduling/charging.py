@@ -22,6 +22,7 @@ import numpy.typing as npt
 from openswap.domain.errors import InputError, Problem
 from openswap.scheduling.lp import FloatArray, IntArray, LpSolver, LpStatus, SparseLp, solve_lp
 
+BoolArray = npt.NDArray[np.bool_]
 SECONDS_PER_HOUR = 3600.0
 TOL = 1e-6  # relative and absolute tolerance of the schedule checks (kW, kWh)
 PEAK_TIE_BREAK_CNY_PER_KW = 1e-3  # flattens the peak among equal-cost schedules
@@ -98,6 +99,9 @@ class ChargingProblem:
     lateness_penalty_cny_per_pack_hour: float = 1000.0  # and for every hour it stays short
     demand_charge_cny_per_kw: float = 0.0  # marginal cost of raising the billing peak
     peak_so_far_kw: float = 0.0  # the billing period's peak so far (raising it costs)
+    # Among equal prices charge earlier: CNY/kWh added per hour from the start (0: off). Ties
+    # are common (a valley hours long), and later is riskier when demand comes early.
+    early_tie_break_cny_per_kwh_h: float = 0.0
     fill_value_cny_per_kwh: float | None = None  # energy in a pack handed out; None: see below
     terminal_value_cny_per_kwh: float | None = None  # energy left at the horizon's end
     model_names: tuple[str, ...] = ()
@@ -304,6 +308,9 @@ def define_power(model: ChargingModel, problem: ChargingProblem) -> None:
     ua = _unit_arrays(problem)
     dt_h = np.asarray(problem.slot_s)[pr.slot] / SECONDS_PER_HOUR
     price = np.asarray(problem.price_cny_per_kwh)[pr.slot]
+    if problem.early_tie_break_cny_per_kwh_h > 0.0:
+        starts_h = (problem.slot_starts_s() - problem.start_s) / SECONDS_PER_HOUR
+        price = price + problem.early_tie_break_cny_per_kwh_h * starts_h[pr.slot]
     model.power = model.lp.add_columns(
         "power", np.zeros(len(pr.unit)), (ua["w"] * ua["lim"])[pr.unit], price * dt_h
     )
@@ -553,6 +560,22 @@ def evaluate_schedule(problem: ChargingProblem, power: FloatArray) -> ScheduleCo
         shortage_packs=short,
         late_pack_hours=late,
     )
+
+
+def saturated(problem: ChargingProblem, power: FloatArray, rel: float = 1e-3) -> BoolArray:
+    """[unit, slot]: whether the unit draws (within `rel`) the most the physics lets it draw
+    for the whole slot (charger limit, taper at the slot's end, room in the pack) and is not
+    full. Such a unit wants all it can get: a plan may give it what the pack accepts *now*,
+    which the taper-at-the-slot's-end bound understates in the CV phase."""
+    ua = _unit_arrays(problem)
+    energy = _integrate(problem, power)
+    out = np.zeros(power.shape, dtype=bool)
+    for t in range(problem.slots):
+        most = _max_power(
+            problem, energy[:, t], ua["w"], ua["cap"], ua["lim"], ua["eff"], problem.slot_s[t]
+        )
+        out[:, t] = (most > TOL) & (power[:, t] >= most * (1.0 - rel))
+    return out
 
 
 def check_schedule(problem: ChargingProblem, power: FloatArray) -> list[str]:

@@ -19,11 +19,13 @@ import numpy as np
 from openswap.domain.planning import ChargingPlan, StationSnapshot
 from openswap.scheduling.charging import (
     SECONDS_PER_HOUR,
+    BoolArray,
     ChargingProblem,
     ChargingSchedule,
     ChargingUnit,
     ScheduleStatus,
     Taper,
+    saturated,
     solve_charging,
 )
 from openswap.scheduling.checks import charge_at_once_plan, check_plan
@@ -67,6 +69,17 @@ class MpcSettings:
     resolve_every_s: float = 900.0  # full re-solve at these clock boundaries
     resolve_on_event: bool = False  # re-solve when a pack docks (else: follow the plan)
     safety_packs: float = 1.0  # charged packs kept in hand beyond the forecast, per model
+    # Announced arrivals (booked swaps) stand for the forecast this far ahead: the forecast's
+    # weight ramps from 0 now to 1 at this lead (0: forecast only, announcements added on top).
+    announce_lead_s: float = 0.0
+    # The LP aims this far above the charged SoC, so float rounding never leaves a pack it
+    # planned as charged a hair below the station's threshold (and out of stock).
+    ready_margin_soc: float = 0.005
+    # A truck's packs are wanted when a bay takes it: mean bay occupancy per truck (entry,
+    # swap, exit) and lanes. 0: every queued or announced truck is wanted on arrival.
+    bay_time_s: float = 0.0
+    bays: int = 1
+    early_tie_break_cny_per_kwh_h: float = 1e-4  # among equal prices, charge earlier
     shortage_penalty_cny_per_pack: float = 500.0
     lateness_penalty_cny_per_pack_hour: float = 1000.0
     demand_charge_cny_per_kw: float = 0.0
@@ -107,6 +120,44 @@ def _hourly_overlap(tod_s: float, length_s: float, per_hour: tuple[float, ...]) 
     return total
 
 
+def _bookings(
+    snapshot: StationSnapshot,
+    demand: StationDemand,
+    share: list[float],
+    settings: MpcSettings,
+) -> list[tuple[float, int, float]]:
+    """(time_s a truck's packs are wanted, pack model, packs) for the trucks queued for a bay
+    and those announced, in the order the bays will take them. With `bay_time_s` set, a truck
+    is wanted when a bay can take it (the queue ahead of it served at `bays` lanes), not
+    before; queued trucks' models are unknown, so each is split by the forecast's shares."""
+    step = settings.bay_time_s / max(settings.bays, 1)
+    now = snapshot.time_s
+    clock = now
+    out: list[tuple[float, int, float]] = []
+    for _ in range(snapshot.trucks_queued):
+        for m, frac in enumerate(share):
+            if frac > 0.0:
+                out.append((clock, m, frac * demand.packs_per_truck_of(m)))
+        clock += step
+    for eta, m, packs in snapshot.announced_arrivals:
+        at = max(eta, clock) if step > 0.0 else eta
+        out.append((at, m, float(packs)))
+        clock = max(clock, at) + step
+    return out
+
+
+def _forecast_weight(start_s: float, length_s: float, lead_s: float) -> float:
+    """Share of the forecast a slot from `start_s` to `start_s + length_s` (seconds from now)
+    keeps when announcements cover demand up to `lead_s` ahead: the mean of a ramp from 0 now
+    to 1 at `lead_s`."""
+    if lead_s <= 0.0 or start_s >= lead_s:
+        return 1.0
+    end = start_s + length_s
+    inside = min(end, lead_s) - start_s  # the part on the ramp
+    ramp_area = inside * (start_s + min(end, lead_s)) / (2.0 * lead_s)
+    return (ramp_area + max(end - lead_s, 0.0)) / length_s
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class StationProblem:
     """A charging problem built from a snapshot, with the rack slot of each real unit."""
@@ -144,6 +195,7 @@ def build_station_problem(
     share = [d / sum(day_demand) if sum(day_demand) > 0 else 0.0 for d in day_demand]
     units: list[ChargingUnit] = []
     expected: list[tuple[float, ...]] = []
+    bookings = _bookings(snapshot, demand, share, settings)
     for m in range(n_models):
         rack = [i for i, pm in enumerate(snapshot.slot_pack_model) if pm == m]
         per_hour = demand.packs_per_hour[m] if m < len(demand.packs_per_hour) else (0.0,) * 24
@@ -153,13 +205,25 @@ def build_station_problem(
             if m < len(demand.capacity_kwh)
             else (float(np.median(caps)) if caps else 0.0)
         )
-        flow = [_hourly_overlap(float(tod[t]), lengths[t], per_hour) for t in range(n)]
+        flow = [
+            _hourly_overlap(float(tod[t]), lengths[t], per_hour)
+            * _forecast_weight(float(starts[t]), lengths[t], settings.announce_lead_s)
+            for t in range(n)
+        ]
+        booked_now = 0.0
+        for due_s, model, packs in bookings:
+            if model != m:
+                continue
+            slot = int(np.searchsorted(starts, due_s - snapshot.time_s, side="right")) - 1
+            if slot < 0:
+                booked_now += packs  # overdue: wanted now
+            elif slot < n:
+                flow[slot] += packs
         expected.append(tuple(flow))
         if capacity <= 0.0:
             continue
         waiting = snapshot.trucks_waiting_for_packs[m] if m < len(snapshot.charged_stock) else 0
-        trucks_now = waiting + snapshot.trucks_queued * share[m]
-        now_demand = float(trucks_now * demand.packs_per_truck_of(m))
+        now_demand = float(waiting * demand.packs_per_truck_of(m)) + booked_now
         real = np.concatenate(([now_demand], now_demand + np.cumsum(flow)))  # Dr(0..n)
         bounds = real + settings.safety_packs  # D(0..n): demand index boundaries
         # Supply on the rack, in the order it is handed out: charged stock, then nearest full.
@@ -226,7 +290,8 @@ def build_station_problem(
         grid_cap_kw=(snapshot.grid_cap_kw,) * n,
         units=tuple(units),
         taper=taper,
-        charged_soc=theta,
+        charged_soc=min(1.0, theta + settings.ready_margin_soc),
+        early_tie_break_cny_per_kwh_h=settings.early_tie_break_cny_per_kwh_h,
         shortage_penalty_cny_per_pack=settings.shortage_penalty_cny_per_pack,
         lateness_penalty_cny_per_pack_hour=settings.lateness_penalty_cny_per_pack_hour,
         demand_charge_cny_per_kw=settings.demand_charge_cny_per_kw,
@@ -237,13 +302,20 @@ def build_station_problem(
 
 
 def plan_from_schedule(station: StationProblem, schedule: ChargingSchedule) -> ChargingPlan:
-    """The first slot of `schedule` as setpoints per rack slot, valid to the slot's end."""
+    """The first slot of `schedule` as setpoints per rack slot, valid to the slot's end.
+
+    A pack the schedule charges as fast as it can gets what it accepts now: the LP's taper
+    bound at the slot's end understates what the CV phase really takes over the slot."""
     snap = station.snapshot
     setpoints = [0.0] * snap.slot_count
+    flat_out = saturated(station.problem, schedule.power_kw)
     for k, unit in enumerate(station.problem.units):
         if unit.rack_slot >= 0 and unit.arrive == 0:
             i = unit.rack_slot
-            setpoints[i] = min(float(schedule.power_kw[k, 0]), snap.slot_accept_kw[i])
+            # Wanted now (a truck waits or is about to) or charging flat out: all it takes.
+            full = flat_out[k, 0] or unit.due == 0
+            planned = snap.slot_accept_kw[i] if full else float(schedule.power_kw[k, 0])
+            setpoints[i] = min(planned, snap.slot_accept_kw[i])
     total = math.fsum(setpoints)
     if total > snap.grid_cap_kw:
         scale = snap.grid_cap_kw / total * (1 - 1e-12)
@@ -288,6 +360,7 @@ class MpcChargingScheduler:
         self._next_solve_s = -math.inf
         self._last: tuple[StationProblem, ChargingSchedule] | None = None
         self._last_plan: ChargingPlan | None = None
+        self._saturated: BoolArray | None = None
 
     def plan(self, snapshot: StationSnapshot) -> ChargingPlan:
         started = time.perf_counter()
@@ -324,6 +397,7 @@ class MpcChargingScheduler:
             self.stats.shortages += 1
             self.stats.last_reasons = list(schedule.reasons)
         self._last = (station, schedule)
+        self._saturated = saturated(station.problem, schedule.power_kw)
         every = self.settings.resolve_every_s
         tod = snapshot.time_of_day_s
         to_boundary = every - tod % every
@@ -344,6 +418,7 @@ class MpcChargingScheduler:
         planned power; a pack that docked since gets the per-pack power planned for the
         expected packs of its model, within what is left of the cap."""
         station, schedule = last
+        flat_out = self._saturated
         before = station.snapshot
         problem = station.problem
         starts = problem.slot_starts_s()
@@ -359,7 +434,10 @@ class MpcChargingScheduler:
                 unit_of_slot[unit.rack_slot] = k
             elif unit.arrive <= t_virtual < end:
                 m = unit.model
-                per_pack[m] = per_pack.get(m, 0.0) + float(schedule.power_kw[k, t_virtual])
+                planned = float(schedule.power_kw[k, t_virtual])
+                if flat_out is not None and flat_out[k, t_virtual]:
+                    planned = unit.weight * unit.max_power_kw
+                per_pack[m] = per_pack.get(m, 0.0) + planned
                 weights[m] = weights.get(m, 0.0) + unit.weight
         setpoints = [0.0] * snapshot.slot_count
         docked = []
@@ -377,7 +455,13 @@ class MpcChargingScheduler:
                 w = weights.get(m, 0.0)
                 setpoints[i] = per_pack.get(m, 0.0) / w if w > 0 else 0.0
             elif i in unit_of_slot:
-                setpoints[i] = float(schedule.power_kw[unit_of_slot[i], t_now])
+                k = unit_of_slot[i]
+                setpoints[i] = float(schedule.power_kw[k, t_now])
+                due = problem.units[k].due
+                if (flat_out is not None and flat_out[k, t_now]) or (
+                    due is not None and due <= t_now
+                ):
+                    setpoints[i] = snapshot.slot_accept_kw[i]
             setpoints[i] = min(setpoints[i], snapshot.slot_accept_kw[i])
         kept = math.fsum(setpoints[i] for i in range(len(setpoints)) if i not in docked)
         room = max(snapshot.grid_cap_kw - kept, 0.0)

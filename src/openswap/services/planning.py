@@ -9,7 +9,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+import numpy as np
+
+from openswap.domain.errors import InputError, Problem
+from openswap.domain.planning import StationSnapshot
 from openswap.domain.scenario import Scenario
+from openswap.scheduling.charging import (
+    ChargingSchedule,
+    baseline_schedule,
+    charge_at_once_schedule,
+    solve_charging,
+)
 from openswap.scheduling.forecast import (
     SECONDS_PER_HOUR,
     ArrivalForecast,
@@ -20,6 +30,7 @@ from openswap.scheduling.forecast import (
     forecast_arrivals,
     window_peak,
 )
+from openswap.scheduling.mpc import StationProblem, build_station_problem
 from openswap.scheduling.rebalance import (
     Carrier,
     Lane,
@@ -28,8 +39,12 @@ from openswap.scheduling.rebalance import (
     StationRack,
     plan_rebalance,
 )
-from openswap.services.simulation import ScenarioSource
-from openswap.sim.network import INCOMPATIBLE, NetworkTwin, RunResult
+from openswap.services.simulation import (
+    PILOT_DAYS,
+    ScenarioSource,
+    _OptimalFactory,
+)
+from openswap.sim.network import INCOMPATIBLE, NetworkTwin, RunResult, build_station_config
 from openswap.sim.policies import ChargeAtOnce
 from openswap.sim.station import StationConfig
 
@@ -148,3 +163,118 @@ def study_rebalance(
     )
     evaluation = evaluate_forecast(history, 1) if days >= 4 else None
     return RebalanceStudy(scenario, days, forecast, tuple(demand), plan, evaluation)
+
+
+# --- charging schedule of one station --------------------------------------------------------
+
+
+def station_snapshot(
+    source: ScenarioSource, station_id: str, at_s: float
+) -> tuple[Scenario, StationSnapshot, RunResult]:
+    """Run the scenario's twin (charging at once, replication 0) to `at_s` seconds and return
+    the station's snapshot then, with a one-day charge-at-once pilot run (the demand history).
+    Raises InputError naming `station` when the scenario has no such station."""
+    scenario = source.load()
+    ids = [site.id for site in scenario.stations]
+    if station_id not in ids:
+        raise InputError(
+            [Problem(f"no station {station_id!r} (known: {', '.join(ids)})", field="station")]
+        )
+    pilot = NetworkTwin(replace(scenario, days=PILOT_DAYS), _charge_at_once, 0).run()
+    twin = NetworkTwin(
+        replace(scenario, days=max(scenario.days, at_s / 86_400.0 + 1.0)), _charge_at_once, 0
+    )
+    twin.loop.run(at_s)
+    return scenario, twin.stations[ids.index(station_id)].snapshot(), pilot
+
+
+@dataclass(frozen=True, slots=True)
+class HourPlan:
+    """One clock hour of a charging schedule."""
+
+    start_s: float  # seconds since scenario start
+    hour: int  # local hour of day
+    price_cny_per_kwh: float
+    energy_kwh: float  # grid energy
+    mean_kw: float
+    peak_kw: float  # the highest slot's grid power in the hour
+    packs_charging: float  # most packs drawing power in any slot of the hour
+    cost_cny: float
+    baseline_energy_kwh: float
+    baseline_cost_cny: float
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeStudy:
+    """What `openswap plan charge` shows: the station's LP schedule for the horizon against
+    charge-at-once on the same problem, by hour."""
+
+    scenario: Scenario
+    station_id: str
+    snapshot: StationSnapshot
+    station: StationProblem
+    schedule: ChargingSchedule
+    baseline: ChargingSchedule
+    hours: tuple[HourPlan, ...]
+
+
+def _by_hour(
+    station: StationProblem, schedule: ChargingSchedule, baseline: ChargingSchedule
+) -> tuple[HourPlan, ...]:
+    problem = station.problem
+    starts = problem.slot_starts_s()
+    offset = station.snapshot.time_of_day_s - station.snapshot.time_s
+    rows: dict[int, list[int]] = {}
+    for t, start in enumerate(starts):
+        rows.setdefault(int((start + offset) // SECONDS_PER_HOUR), []).append(t)
+    dt_h = np.asarray(problem.slot_s) / SECONDS_PER_HOUR
+    prices = np.asarray(problem.price_cny_per_kwh)
+    grid, base = schedule.grid_kw, baseline.grid_kw
+    weights = np.array([u.weight for u in problem.units])
+    out = []
+    for key in sorted(rows):
+        ts = rows[key]
+        energy = float(np.sum(grid[ts] * dt_h[ts]))
+        hours = float(np.sum(dt_h[ts]))
+        charging = [float(weights[schedule.power_kw[:, t] > 1e-6].sum()) for t in ts]
+        out.append(
+            HourPlan(
+                start_s=float(starts[ts[0]]),
+                hour=key % 24,
+                price_cny_per_kwh=float(prices[ts[0]]),
+                energy_kwh=energy,
+                mean_kw=energy / hours if hours > 0 else 0.0,
+                peak_kw=float(grid[ts].max()),
+                packs_charging=max(charging),
+                cost_cny=float(np.sum(grid[ts] * dt_h[ts] * prices[ts])),
+                baseline_energy_kwh=float(np.sum(base[ts] * dt_h[ts])),
+                baseline_cost_cny=float(np.sum(base[ts] * dt_h[ts] * prices[ts])),
+            )
+        )
+    return tuple(out)
+
+
+def study_charge(
+    source: ScenarioSource, station_id: str, at_hour: float = 0.0, horizon_h: float = 24.0
+) -> ChargeStudy:
+    """The station's charging LP for the next `horizon_h` hours from its twin state at
+    `at_hour` hours after the scenario's start, demand forecast from a one-day pilot run, and
+    the charge-at-once schedule of the same problem for comparison."""
+    scenario, snapshot, pilot = station_snapshot(source, station_id, at_hour * SECONDS_PER_HOUR)
+    site = next(s for s in scenario.stations if s.id == station_id)
+    mpc = _OptimalFactory(scenario, pilot)(
+        site, build_station_config(scenario, site, pilot.pack_models)
+    )
+    settings = replace(mpc.settings, horizon_s=horizon_h * SECONDS_PER_HOUR)
+    station = build_station_problem(snapshot, mpc.demand, mpc.taper, settings, 0.0, mpc.model_names)
+    schedule = solve_charging(station.problem)
+    baseline = baseline_schedule(station.problem, charge_at_once_schedule(station.problem))
+    return ChargeStudy(
+        scenario,
+        station_id,
+        snapshot,
+        station,
+        schedule,
+        baseline,
+        _by_hour(station, schedule, baseline),
+    )

@@ -24,7 +24,8 @@ from openswap.catalog.scenario import builtin_scenario, load_scenario
 from openswap.domain.ageing import LinearAgeing, full_cycles
 from openswap.domain.errors import InputError, Problem, ScenarioError
 from openswap.domain.feasibility import check_scenario
-from openswap.domain.scenario import Scenario, StationSite
+from openswap.domain.planning import NetworkView
+from openswap.domain.scenario import Direction, Scenario, StationSite
 from openswap.domain.specs import Source
 from openswap.economics.emissions import (
     DIESEL_DEFRA_2024,
@@ -35,6 +36,7 @@ from openswap.economics.emissions import (
 from openswap.economics.finance import StationCase, evaluate_station
 from openswap.economics.fleet import compare_energy_cost_per_km
 from openswap.economics.tariff import energy_cost_cny
+from openswap.scheduling.assignment import StationOffer, TruckRequest, assign_arrivals
 from openswap.scheduling.charging import Taper
 from openswap.scheduling.mpc import MpcChargingScheduler, MpcSettings, StationDemand
 from openswap.sim.network import NetworkTwin, RunResult
@@ -54,7 +56,8 @@ class Policy:
     BASELINE = "baseline"  # charge at once, at the most power the cap allows
     TOU = "tou"  # time of use: valley hours, unless demand needs packs sooner
     OPTIMAL = "optimal"  # MPC: the charging LP re-solved every 15 min on a 12 h horizon
-    ALL = (BASELINE, TOU, OPTIMAL)
+    OPTIMAL_ASSIGN = "optimal+assign"  # the MPC, and trucks advised where to swap
+    ALL = (BASELINE, TOU, OPTIMAL, OPTIMAL_ASSIGN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +140,55 @@ def pilot_soc_in(result: RunResult) -> dict[str, list[float]]:
     }
 
 
+def announce_lead_s(scenario: Scenario, site: StationSite) -> float:
+    """How far ahead a station hears of its trucks: the shortest drive to it from any point
+    where a truck plans the leg that ends there (a trip end, or another station upstream on the
+    same carriageway). Trucks announce a stop when they plan that leg."""
+    speeds = [f.cruise_speed_kmh for f in scenario.fleets if f.corridor == site.corridor]
+    if not speeds:
+        return 0.0
+    points = {f.origin_km for f in scenario.fleets if f.corridor == site.corridor}
+    points |= {f.destination_km for f in scenario.fleets if f.corridor == site.corridor}
+    points |= {
+        s.km
+        for s in scenario.stations
+        if s.corridor == site.corridor and s.id != site.id and s.directions & site.directions
+    }
+    gaps = [abs(site.km - km) for km in points if abs(site.km - km) > 0.0]
+    return min(gaps, default=0.0) / max(speeds) * 3600.0
+
+
+def mean_bay_time_s(scenario: Scenario) -> float:
+    """Mean time a truck holds a bay when its packs are ready: entry and exit plus the swap."""
+    t = scenario.timing
+    service = (
+        t.service_mode_s
+        if t.exponential_service
+        else (t.service_min_s + t.service_mode_s + t.service_max_s) / 3.0
+    )
+    return service + 0.5 * (t.overhead_min_s + t.overhead_max_s)
+
+
+def recharge_time_s(scenario: Scenario) -> float:
+    """Time to charge a typical pack from a quarter to full at its station's charger (the mean
+    over stations; one hour when there are none)."""
+    times = []
+    for site in scenario.stations:
+        power = site.charger_power_kw * site.charger_efficiency
+        for pm, _ in site.stock:
+            if power > 0:
+                times.append(0.75 * pm.usable_energy_kwh / power * 3600.0)
+    return statistics.fmean(times) if times else 3600.0
+
+
 class _OptimalFactory:
     """Builds each station's MPC charging scheduler from the pilot's demand and hand-in SoC."""
 
-    def __init__(self, scenario: Scenario, pilot: RunResult) -> None:
+    def __init__(
+        self, scenario: Scenario, pilot: RunResult, settings: MpcSettings | None = None
+    ) -> None:
+        self.scenario = scenario
+        self.settings = settings or MpcSettings()
         self.demand = hourly_pack_demand(pilot)
         self.soc_in = pilot_soc_in(pilot)
         self.models = pilot.pack_models
@@ -157,11 +205,94 @@ class _OptimalFactory:
             packs_per_truck=self.packs_per_truck,
             capacity_kwh=config.pack_capacity_kwh,
         )
-        settings = MpcSettings(
-            demand_charge_cny_per_kw=site.tariff.demand_charge_cny_per_kw_month or 0.0
+        settings = replace(
+            self.settings,
+            demand_charge_cny_per_kw=site.tariff.demand_charge_cny_per_kw_month or 0.0,
+            announce_lead_s=announce_lead_s(self.scenario, site),
+            bay_time_s=mean_bay_time_s(self.scenario),
+            bays=site.bays,
         )
         taper = Taper.cc_cv(config.taper_knee_soc, config.taper_end_fraction)
         return MpcChargingScheduler(demand, taper, settings, self.models)
+
+
+class AssignmentAdvisor:
+    """`RouteAdvisor` over `scheduling.assignment`: a truck planning a leg that ends in a swap is
+    assigned, among the stations ahead that it can reach and that serve it, the one with the
+    least expected wait plus an early-stop cost (a stop short of the furthest station costs
+    range later: `early_stop_s_per_km` per km short of it).
+
+    Expected wait at a station = the trucks there and those announced to arrive before this one,
+    over its bays, times the mean bay time; plus, when those trucks would take more packs of the
+    truck's model than are charged now, the recharge time of one pack. Energy feasibility was
+    decided by the twin (only reachable stations are candidates), so the requests carry a
+    negligible consumption. Counts the advice it gave and how often it differed from the
+    default (the furthest candidate).
+    """
+
+    def __init__(
+        self, bay_time_s: float, recharge_s: float, early_stop_s_per_km: float = 1.0
+    ) -> None:
+        self.bay_time_s = bay_time_s
+        self.recharge_s = recharge_s
+        self.early_stop_s_per_km = early_stop_s_per_km
+        self.asked = 0
+        self.changed = 0
+
+    def expected_wait_s(self, view: NetworkView, i: int, eta_s: float) -> float:
+        leg = view.leg
+        ahead = [a for a in view.announced_arrivals[i] if a[0] < eta_s and a[0] >= view.time_s]
+        trucks = view.trucks_at_station[i] + len(ahead)
+        wait = trucks / max(view.station_bays[i], 1) * self.bay_time_s
+        wanted = leg.packs + sum(p for _, m, p in ahead if m == leg.pack_model)
+        stock = (
+            view.charged_stock[i][leg.pack_model]
+            if leg.pack_model < len(view.charged_stock[i])
+            else 0
+        )
+        if wanted > stock:
+            wait += self.recharge_s
+        return wait
+
+    def advise(self, view: NetworkView) -> dict[int, int]:
+        leg = view.leg
+        self.asked += 1
+        forward = leg.destination_km >= leg.position_km
+        direction = Direction.FORWARD if forward else Direction.BACKWARD
+        furthest = max(abs(view.station_km[i] - leg.position_km) for i in leg.candidates)
+        model = str(leg.pack_model)
+        offers = []
+        for i in leg.candidates:
+            km = view.station_km[i]
+            eta = view.time_s + abs(km - leg.position_km) / leg.speed_kmh * 3600.0
+            short_km = furthest - abs(km - leg.position_km)
+            offers.append(
+                StationOffer(
+                    str(i),
+                    km,
+                    frozenset(Direction),
+                    {model: leg.packs},
+                    self.expected_wait_s(view, i, eta) + self.early_stop_s_per_km * short_km,
+                )
+            )
+        request = TruckRequest(
+            str(leg.truck),
+            leg.position_km,
+            direction,
+            energy_kwh=1.0,  # feasibility decided by the twin: every candidate is reachable
+            consumption_kwh_per_km=1e-9,
+            reserve_kwh=0.0,
+            packs=leg.packs,
+            pack_models=(model,),
+            speed_kmh=leg.speed_kmh,
+        )
+        plan = assign_arrivals([request], offers, time_limit_s=1.0)
+        if not plan.assignments:
+            return {}
+        choice = int(plan.assignments[0].station)
+        if choice != leg.candidates[-1]:
+            self.changed += 1
+        return {leg.truck: choice}
 
 
 def run_replication(
@@ -181,11 +312,14 @@ def run_replication(
         pilot = replace(scenario, days=PILOT_DAYS)
         demand = hourly_pack_demand(NetworkTwin(pilot, _charge_at_once, replication).run())
         return NetworkTwin(scenario, _TimeOfUseFactory(demand), replication).run(progress)
-    if policy == Policy.OPTIMAL:
+    if policy in (Policy.OPTIMAL, Policy.OPTIMAL_ASSIGN):
         pilot = replace(scenario, days=PILOT_DAYS)
         result = NetworkTwin(pilot, _charge_at_once, replication).run()
         factory = _OptimalFactory(scenario, result)
-        return NetworkTwin(scenario, factory, replication).run(progress)
+        advisor = None
+        if policy == Policy.OPTIMAL_ASSIGN:
+            advisor = AssignmentAdvisor(mean_bay_time_s(scenario), recharge_time_s(scenario))
+        return NetworkTwin(scenario, factory, replication, advisor).run(progress)
     raise InputError(
         [Problem(f"unknown policy {policy!r} (known: {', '.join(Policy.ALL)})", field="policy")]
     )

@@ -20,7 +20,7 @@ from functools import partial
 
 from openswap.domain.compatibility import DEFAULT_RULES
 from openswap.domain.energy import Segment, segment_energy_kwh
-from openswap.domain.planning import Scheduler
+from openswap.domain.planning import NetworkView, RouteAdvisor, Scheduler, TruckLeg
 from openswap.domain.scenario import Corridor, Direction, Fleet, Scenario, StationSite
 from openswap.sim.core import LATE, EventLoop
 from openswap.sim.station import (
@@ -210,8 +210,10 @@ class NetworkTwin:
         scenario: Scenario,
         scheduler_factory: SchedulerFactory,
         replication: int = 0,
+        advisor: RouteAdvisor | None = None,
     ) -> None:
         self.scenario = scenario
+        self.advisor = advisor
         self.replication = replication
         self.seed = scenario.seed + 1_000_003 * replication
         self.loop = EventLoop()
@@ -327,6 +329,7 @@ class NetworkTwin:
         self._arrived_at: list[float] = []
         # Stations visited since the truck last swapped: never planned again before it moves on.
         self._tried: list[set[int]] = []
+        self._announced_at: list[int] = []  # station the truck announced itself to, or -1
         self._next_departure: list[float] = []
         for f, fleet in enumerate(self.fleets):
             cycle_s = SECONDS_PER_DAY / fleet.trips_per_day
@@ -353,6 +356,7 @@ class NetworkTwin:
                 self._trip_kwh.append(0.0)
                 self._arrived_at.append(0.0)
                 self._tried.append(set())
+                self._announced_at.append(-1)
                 first = self._draw_departure(fleet, cycle_s)
                 self._next_departure.append(first + cycle_s)
                 self.loop.schedule_at(first, self._depart, t)
@@ -438,6 +442,7 @@ class NetworkTwin:
             dest = target_km
             forward = dest >= pos
             site_km = self._site_km
+            candidates: list[int] = []
             for i in self._stops[f][Direction.FORWARD if forward else Direction.BACKWARD]:
                 km = site_km[i]
                 ahead = pos <= km <= dest if forward else dest <= km <= pos
@@ -446,6 +451,11 @@ class NetworkTwin:
                 if line.between(pos, km) > usable:
                     break
                 target_km, target_station = km, i
+                candidates.append(i)
+            if self.advisor is not None and informed and len(candidates) > 1:
+                advised = self._advised(t, candidates)
+                if advised >= 0:
+                    target_km, target_station = site_km[advised], advised
             if target_station < 0:
                 if line.between(pos, target_km) > usable:
                     self._strand(t)
@@ -456,6 +466,7 @@ class NetworkTwin:
         speed = fleet.cruise_speed_kmh
         drive_s = abs(target_km - pos) / speed * SECONDS_PER_HOUR
         allowance_s = self.scenario.driver.max_continuous_drive_s - self._since_rest_s[t]
+        self._announce(t, target_station, drive_s, allowance_s)
         if drive_s > allowance_s:
             # Rest where the drivers'-hours limit falls, then plan again from there.
             step_km = max(allowance_s, 0.0) / SECONDS_PER_HOUR * speed
@@ -472,6 +483,52 @@ class NetworkTwin:
             self.loop.schedule_after(drive_s, self._arrive_station, t, target_station)
         else:
             self.loop.schedule_after(drive_s, self._arrive_destination, t)
+
+    def _announce(self, t: int, i: int, drive_s: float, allowance_s: float) -> None:
+        """Tell station i (if it can serve the truck) when the truck expects to arrive, and
+        withdraw an announcement made to another station. Stations only pass this on to their
+        schedulers: it changes no event."""
+        before = self._announced_at[t]
+        if before >= 0 and before != i:
+            self.stations[before].withdraw(t)
+        f = self._fleet[t]
+        if i < 0 or not self._serves[f][i]:
+            self._announced_at[t] = -1
+            return
+        eta = self.loop.now + drive_s
+        if drive_s > allowance_s:
+            eta += self.scenario.driver.min_rest_s
+        self.stations[i].announce(t, eta, self._model[f], self.fleets[f].packs_per_vehicle)
+        self._announced_at[t] = i
+
+    def _advised(self, t: int, candidates: list[int]) -> int:
+        """The advisor's station for truck t if it is one of `candidates`, else -1."""
+        assert self.advisor is not None
+        f = self._fleet[t]
+        fleet = self.fleets[f]
+        stations = self.stations
+        leg = TruckLeg(
+            truck=t,
+            time_s=self.loop.now,
+            corridor=fleet.corridor,
+            position_km=self._pos[t],
+            destination_km=self._dest[t],
+            speed_kmh=fleet.cruise_speed_kmh,
+            pack_model=self._model[f],
+            packs=fleet.packs_per_vehicle,
+            candidates=tuple(candidates),
+        )
+        view = NetworkView(
+            time_s=self.loop.now,
+            station_km=tuple(self._site_km),
+            station_bays=tuple(s.config.bays for s in stations),
+            charged_stock=tuple(s.charged_stock() for s in stations),
+            trucks_at_station=tuple(s.trucks_on_site for s in stations),
+            announced_arrivals=tuple(s.announced_arrivals() for s in stations),
+            leg=leg,
+        )
+        choice = self.advisor.advise(view).get(t, -1)
+        return choice if choice in candidates else -1
 
     def _onward_kwh(self, t: int) -> float:
         """Energy a truck on a return schedule must still hold at its destination: enough to

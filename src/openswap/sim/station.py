@@ -479,12 +479,33 @@ class SwapStation:
         self._pack_kwh = 0.0
         self._meter = GridMeter(self._meter_s, self._alpha, self._beta, self._end)
         self._pieces = self._meter.pieces
+        # Trucks on their way that said so (booked swaps): truck -> (eta, model, packs).
+        self._announced: dict[int, tuple[float, int, int]] = {}
         # Decisions.
         self._decision_at = math.inf
         self._decision_handle = -1
         self._request_decision()
 
     # --- trucks -----------------------------------------------------------------------------
+
+    def announce(self, truck_idx: int, eta_s: float, pack_model_idx: int, n_packs: int) -> None:
+        """A truck says it is on its way (a booked swap); schedulers see it in the snapshot
+        until the truck arrives or withdraws. Changes nothing else in the station."""
+        self._announced[truck_idx] = (eta_s, pack_model_idx, n_packs)
+
+    def withdraw(self, truck_idx: int) -> None:
+        """Forget a truck's announcement (it arrived or changed its plan)."""
+        self._announced.pop(truck_idx, None)
+
+    def announced_arrivals(self) -> tuple[tuple[float, int, int], ...]:
+        """(expected arrival time_s, pack model index, packs) of announced trucks, earliest
+        first."""
+        return tuple(sorted(self._announced.values()))
+
+    @property
+    def trucks_on_site(self) -> int:
+        """Trucks queued for a bay or in one."""
+        return self._in_system
 
     def arrive(
         self,
@@ -510,6 +531,7 @@ class SwapStation:
         if len(serials) != n_packs:
             raise ValueError(f"{len(serials)} pack serials for {n_packs} packs")
         visit = _Visit(truck_idx, pack_model_idx, n_packs, soc_in, serials, callback, t_s)
+        self._announced.pop(truck_idx, None)
         if t_s > self.loop.now:
             self.loop.schedule_at(t_s, self._on_arrival, visit)
         else:
@@ -845,6 +867,7 @@ class SwapStation:
             trucks_queued=len(self._queue),
             trucks_waiting_for_packs=tuple(len(w) for w in self._waiting),
             hourly_price_cny_per_kwh=cfg.hourly_price_cny_per_kwh,
+            announced_arrivals=self.announced_arrivals(),
         )
 
     def _decide(self) -> None:
