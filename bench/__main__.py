@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bench import (
+    bench_api,
     bench_compatibility,
     bench_health,
     bench_ledger,
@@ -33,6 +34,7 @@ def main() -> None:
     bench_ledger.run(quick=args.quick)
     bench_scheduling.run(quick=args.quick)
     bench_health.run(quick=args.quick)
+    bench_api.run(quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -92,6 +92,31 @@ def _admission_rate(n: int) -> float:
     return n / elapsed
 
 
+def _database_rates(n: int, batch: int = 5_000) -> tuple[float, float]:
+    """Appends/s (one committed transaction per batch) and inclusion proofs/s of the service
+    database's store (SQLite WAL file), for `n` entries of `ENTRY_BYTES`."""
+    from openswap.storage import Base, build_engine
+    from openswap.storage.ledger import DatabaseLogStore
+
+    rng = random.Random(7)
+    payload = [rng.randbytes(ENTRY_BYTES) for _ in range(batch)]
+    with tempfile.TemporaryDirectory(prefix="openswap-bench-ledger-db-") as tmp:
+        engine = build_engine(f"sqlite:///{tmp}/ledger.db")
+        Base.metadata.create_all(engine)
+        log = MerkleLog(DatabaseLogStore(engine))
+        start = time.perf_counter()
+        for _ in range(n // batch):
+            log.append(payload)
+        appends = n / (time.perf_counter() - start)
+        indices = [rng.randrange(n) for _ in range(2_000)]
+        start = time.perf_counter()
+        for i in indices:
+            log.inclusion_proof(i, n)
+        proofs = len(indices) / (time.perf_counter() - start)
+        engine.dispose()
+    return appends, proofs
+
+
 def run(quick: bool = False) -> dict[str, float]:
     """Run the ledger benchmarks; returns the figures (per second) it printed."""
     size = 100_000 if quick else 1_000_000
@@ -123,7 +148,11 @@ def run(quick: bool = False) -> dict[str, float]:
     if not ok:
         raise AssertionError("an inclusion proof failed to verify")
     admissions = _admission_rate(2_000 if quick else 10_000)
+    db_size = 20_000 if quick else 100_000
+    db_appends, db_proofs = _database_rates(db_size)
     figures = {
+        "database_appends": db_appends,
+        "database_inclusion_proofs": db_proofs,
         "admissions": admissions,
         "durable_appends": appends,
         "inclusion_proofs": proofs_per_s,
@@ -141,6 +170,10 @@ def run(quick: bool = False) -> dict[str, float]:
     print(f"  inclusion proofs          {proofs_per_s:>12,.0f} /s  (target 20,000)")
     print(f"  inclusion verifications   {verifies:>12,.0f} /s  (target 50,000)")
     print(f"  admitted signed entries   {admissions:>12,.0f} /s  (checks + Ed25519 verify)")
+    print(
+        f"  database store (SQLite)   {db_appends:>12,.0f} appends/s, {db_proofs:,.0f} "
+        f"proofs/s  ({db_size:,} entries, one transaction per 5,000)"
+    )
     print(
         f"  reference SHA-256 (256 B) {sha:>12,.0f} /s  (appends = 1/{sha / appends:.1f} of it; "
         f"a verification costs {sha / verifies:.1f} SHA-256)"

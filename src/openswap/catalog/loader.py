@@ -7,11 +7,12 @@ returned only when nothing is wrong, so callers never see a half-built catalog.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from openswap.catalog.entries import DeclaredId, Located, Reference, validate_document
 from openswap.catalog.resolve import resolve
@@ -58,6 +59,26 @@ def load_catalog_texts(texts: Sequence[CatalogText]) -> Catalog:
     if problems:
         rank = {t.file: i for i, t in enumerate(texts)}
         problems.sort(key=lambda p: (rank.get(p.file or "", len(rank)), p.line or 0))
+        raise CatalogError(problems)
+    return catalog
+
+
+def load_catalog_data(data: Mapping[str, Any], base: Catalog, file: str = "request") -> Catalog:
+    """Validate and resolve catalog entries given as plain data (sections of entries, as in a
+    catalog file; e.g. a JSON request body) that may refer to the specifications of `base`.
+
+    Returns `base`'s specifications plus the new entries. Raises `CatalogError` with every
+    problem, each naming its field path (`frames[0].envelope.length_mm`).
+    """
+    try:
+        text = json.dumps(data, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise CatalogError([Problem(f"not plain JSON data: {exc}", file)]) from None
+    doc = parse_yaml(text, file)
+    validated = validate_document(doc)
+    catalog, unresolved = resolve(validated.entries, validated.declared, validated.references, base)
+    problems = [*validated.problems, *unresolved]
+    if problems:
         raise CatalogError(problems)
     return catalog
 

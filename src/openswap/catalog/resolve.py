@@ -71,7 +71,12 @@ def _sources(sources: list[SourceEntry]) -> tuple[Source, ...]:
 class Resolver:
     """Builds domain objects section by section and collects every problem it meets."""
 
-    def __init__(self, declared: list[DeclaredId], references: list[Reference]) -> None:
+    def __init__(
+        self,
+        declared: list[DeclaredId],
+        references: list[Reference],
+        base: Catalog | None = None,
+    ) -> None:
         self.problems: list[Problem] = []
         self.declared: dict[str, set[str]] = {section: set() for section in SECTIONS}
         self.frames: dict[str, FrameStandard] = {}
@@ -82,8 +87,20 @@ class Resolver:
         self.packs: dict[str, Pack] = {}
         self.vehicles: dict[str, Vehicle] = {}
         self.stations: dict[str, Station] = {}
+        if base is not None:
+            self._include(base)
         self._check_duplicates(declared)
         self._check_references(references)
+
+    def _include(self, base: Catalog) -> None:
+        """Make the specifications of `base` known, so entries may refer to them."""
+        self.frames.update(base.frames)
+        self.pack_models.update(base.pack_models)
+        self.vehicle_models.update(base.vehicle_models)
+        self.adapters.update(base.adapters)
+        self.station_designs.update(base.station_designs)
+        for section in ("frames", "pack_models", "vehicle_models", "adapters", "station_designs"):
+            self.declared[section].update(getattr(base, section))
 
     def _check_duplicates(self, declared: list[DeclaredId]) -> None:
         first: dict[tuple[str, str], DeclaredId] = {}
@@ -367,10 +384,16 @@ class Resolver:
 
 
 def resolve(
-    entries: list[Located[Entry]], declared: list[DeclaredId], references: list[Reference]
+    entries: list[Located[Entry]],
+    declared: list[DeclaredId],
+    references: list[Reference],
+    base: Catalog | None = None,
 ) -> tuple[Catalog, list[Problem]]:
-    """Resolve all entries of all files; the catalog is whole only when no problem is returned."""
-    resolver = Resolver(declared, references)
+    """Resolve all entries of all files; the catalog is whole only when no problem is returned.
+
+    The specifications of `base` (if any) may be referred to and are part of the result.
+    """
+    resolver = Resolver(declared, references, base)
     order = {section: rank for rank, section in enumerate(SECTIONS)}
     for at in sorted(entries, key=lambda a: order[str(a.path[0])]):
         resolver.add(at)

@@ -13,7 +13,20 @@ from rich.console import Console
 from rich.markup import escape
 
 from openswap import __version__
-from openswap.cli import catalog, compat, demo, plan, scenario, simulate
+from openswap.cli import (
+    catalog,
+    compat,
+    db,
+    demo,
+    health,
+    ledger,
+    plan,
+    scenario,
+    serve,
+    simulate,
+    station,
+    token,
+)
 from openswap.domain.errors import InputError, OpenswapError
 
 app = typer.Typer(
@@ -29,6 +42,12 @@ app.add_typer(catalog.app, name="catalog")
 app.add_typer(compat.app, name="compat")
 app.add_typer(scenario.app, name="scenario")
 app.add_typer(plan.app, name="plan")
+app.add_typer(db.app, name="db")
+app.add_typer(token.app, name="token")
+app.add_typer(ledger.app, name="ledger")
+app.add_typer(station.app, name="station")
+app.add_typer(health.app, name="health")
+app.command("serve")(serve.serve)
 app.command("simulate")(simulate.simulate_cmd)
 app.command("compare")(simulate.compare_cmd)
 app.command("demo")(demo.demo)

@@ -140,3 +140,9 @@ class PermissionDeniedError(OpenswapError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class AuthenticationError(OpenswapError):
+    """The caller could not be authenticated (HTTP 401): unknown or inactive client, wrong
+    secret or password, or a missing, malformed or expired token. The message never says which
+    part of a credential was wrong."""

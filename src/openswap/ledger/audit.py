@@ -29,6 +29,9 @@ class AuditReport:
     problems: tuple[str, ...]
     first_rewritten_entry: int | None = None
     rewritten_range: tuple[int, int] | None = None
+    changed: tuple[Coord, ...] = ()
+    """Every stored hash or entry whose own check failed unexplained by a failing child:
+    `(0, i)` is entry i, `(level, i)` a node over entries `[i << level, (i + 1) << level)`."""
 
     @property
     def ok(self) -> bool:
@@ -63,6 +66,19 @@ def _bad_nodes(store: LogStore, size: int, batch: int) -> list[Coord]:
                     bad.append((level, start + j))
         level += 1
     return bad
+
+
+def _unexplained(failed: list[Coord]) -> list[Coord]:
+    """The failures not explained by a failing child: where the changed bytes are."""
+    failing = set(failed)
+    return [
+        (level, index)
+        for level, index in failed
+        if not (
+            level > 0
+            and ((level - 1, 2 * index) in failing or (level - 1, 2 * index + 1) in failing)
+        )
+    ]
 
 
 def _describe(failed: list[Coord]) -> tuple[int | None, list[str]]:
@@ -126,7 +142,7 @@ def audit_store(
             f"consistent rewrite: stored hashes agree with the entries, so the first rewritten "
             f"entry lies in [{rewritten_range[0]}, {rewritten_range[1]})"
         )
-    return AuditReport(size, tuple(problems), first, rewritten_range)
+    return AuditReport(size, tuple(problems), first, rewritten_range, tuple(_unexplained(failed)))
 
 
 def check_checkpoint_consistency(

@@ -68,6 +68,7 @@ class QuarantineReason(StrEnum):
     MECHANICAL_DAMAGE = "mechanical_damage"
     BMS_FAULT = "bms_fault"
     RECALL = "recall"
+    OTHER = "other"  # a reason outside this list (the operator's free text stays off the log)
 
 
 class SecondLifeApplication(StrEnum):

@@ -404,3 +404,54 @@ class CatalogCounts:
     vehicle_models: int = 0
     station_designs: int = 0
     adapters: int = 0
+
+
+# --- lifecycle ledger ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerKey:
+    """A registered entry-signing key (public half) and the signer it serves.
+
+    `name` is `station:<station id>` or `org:<organisation id>`; `roles` are ledger roles
+    (`ledger.entries.Role` values); the key signs at log indices `valid_from <= i < revoked_from`.
+    """
+
+    fingerprint: str
+    name: str
+    org: str
+    roles: tuple[str, ...]
+    public_key: bytes
+    valid_from: int
+    revoked_from: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedCheckpoint:
+    """A checkpoint the log operator signed and published (C2SP signed note text)."""
+
+    id: int
+    size: int
+    root: bytes
+    note: str
+    published_at: datetime
+
+
+class RelayStatus(StrEnum):
+    APPENDED = "appended"  # entries first_index .. first_index + entry_count - 1
+    SKIPPED = "skipped"  # no ledger event type (e.g. a move between slots of one site)
+    REJECTED = "rejected"  # mapping or admission refused it; reasons say why
+
+
+@dataclass(frozen=True, slots=True)
+class RelayRecord:
+    """What the outbox relay did with one outbox event (written when it marks it published)."""
+
+    outbox_seq: int
+    event_id: str
+    status: RelayStatus
+    first_index: int | None
+    entry_count: int
+    reasons: tuple[str, ...]
+    relayed_at: datetime

@@ -193,6 +193,7 @@ class PackEvent(StrEnum):
     QUARANTINED = "PackQuarantined"
     RELEASED = "PackReleased"  # out of quarantine
     RETIRED = "PackRetired"
+    INSPECTED = "PackInspected"  # field health estimate (services.health), no custody change
 
 
 def record_event(

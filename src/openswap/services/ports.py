@@ -17,15 +17,21 @@ from typing import Protocol, Self
 from openswap.domain.assets import Pack
 from openswap.domain.catalog import Catalog
 from openswap.domain.specs import Adapter, FrameStandard, PackModel, StationDesign, VehicleModel
+from openswap.ledger.admission import ChainHeads
+from openswap.ledger.store import LogStore
 from openswap.services.model import (
     ApiClientRecord,
     BillRecord,
     CatalogCounts,
     Custody,
     IdempotencyRecord,
+    LedgerKey,
     Organisation,
     OutboxEvent,
     PackRecord,
+    PublishedCheckpoint,
+    RelayRecord,
+    RelayStatus,
     ReservationRecord,
     ReservationState,
     ShipmentRecord,
@@ -36,6 +42,7 @@ from openswap.services.model import (
     VehicleRecord,
     Warehouse,
 )
+from openswap.services.station_records import StationCommandRepository, StationLinkRepository
 
 Spec = FrameStandard | PackModel | VehicleModel | StationDesign | Adapter
 
@@ -263,6 +270,10 @@ class UnitOfWork(Protocol):
     def idempotency(self) -> IdempotencyRepository: ...
     @property
     def outbox(self) -> OutboxRepository: ...
+    @property
+    def station_links(self) -> StationLinkRepository: ...
+    @property
+    def station_commands(self) -> StationCommandRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -277,3 +288,57 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+# --- lifecycle ledger ------------------------------------------------------------------------
+
+
+class LedgerLogStore(LogStore, Protocol):
+    """The Merkle log's store inside a ledger unit of work (appends commit with it)."""
+
+    def leaf_index(self, leaf_hash: bytes) -> int | None:
+        """The lowest index of an entry with this leaf hash, if any."""
+        ...
+
+
+class LedgerKeyRepository(Protocol):
+    def all(self) -> list[LedgerKey]: ...
+    def add(self, key: LedgerKey) -> None: ...
+    def set_revoked_from(self, fingerprint: str, revoked_from: int) -> None: ...
+
+
+class CheckpointRepository(Protocol):
+    def add(self, size: int, root: bytes, note: str, at: datetime) -> PublishedCheckpoint: ...
+    def latest(self) -> PublishedCheckpoint | None: ...
+    def all(self) -> list[PublishedCheckpoint]:
+        """Every published checkpoint, oldest first."""
+        ...
+
+
+class RelayRepository(Protocol):
+    def add(self, records: Sequence[RelayRecord]) -> None: ...
+    def find(self, status: RelayStatus | None = None, limit: int = 1000) -> list[RelayRecord]: ...
+    def requeue_rejected(self) -> int:
+        """Forget rejected records and mark their outbox events unpublished again."""
+        ...
+
+
+class LedgerUnitOfWork(UnitOfWork, Protocol):
+    """A unit of work that also reaches the ledger's tables: the log store, chain heads, key
+    registry, checkpoints, relay records and sealed secrets, all in the same transaction."""
+
+    @property
+    def log_store(self) -> LedgerLogStore: ...
+    @property
+    def chain_heads(self) -> ChainHeads: ...
+    @property
+    def ledger_keys(self) -> LedgerKeyRepository: ...
+    @property
+    def checkpoints(self) -> CheckpointRepository: ...
+    @property
+    def relay(self) -> RelayRepository: ...
+    @property
+    def secrets(self) -> KeyStore: ...
+
+
+LedgerUnitOfWorkFactory = Callable[[], LedgerUnitOfWork]

@@ -62,7 +62,7 @@ class StationInventory:
     free_slots: int
 
 
-def _readable_pack(uow: UnitOfWork, actor: Actor, rec: PackRecord) -> bool:
+def readable_pack(uow: UnitOfWork, actor: Actor, rec: PackRecord) -> bool:
     if actor.role in (Role.ADMIN, Role.AUDITOR, Role.OPERATOR):
         return True
     if actor.role is Role.STATION:
@@ -79,7 +79,7 @@ def _readable_pack(uow: UnitOfWork, actor: Actor, rec: PackRecord) -> bool:
 def get_pack(ctx: OperationsContext, actor: Actor, serial: str) -> PackView:
     def body(uow: UnitOfWork) -> PackView:
         rec = uow.packs.get(serial)
-        if rec is None or not _readable_pack(uow, actor, rec):
+        if rec is None or not readable_pack(uow, actor, rec):
             raise NotFoundError("pack", serial)
         return pack_view(uow, rec)
 
@@ -91,7 +91,7 @@ def pack_history(ctx: OperationsContext, actor: Actor, serial: str) -> tuple[Out
 
     def body(uow: UnitOfWork) -> tuple[OutboxEvent, ...]:
         rec = uow.packs.get(serial)
-        if rec is None or not _readable_pack(uow, actor, rec):
+        if rec is None or not readable_pack(uow, actor, rec):
             raise NotFoundError("pack", serial)
         return tuple(uow.outbox.for_pack(serial))
 
@@ -135,6 +135,12 @@ def get_bill(ctx: OperationsContext, actor: Actor, swap_id: str) -> BillRecord:
             raise NotFoundError("bill for swap", swap_id)
         if actor.role in (Role.ADMIN, Role.AUDITOR):
             return bill
+        if actor.role is Role.STATION:
+            # A device acts for one station, not for its whole operator.
+            swap = uow.swaps.get(swap_id)
+            if swap is not None and swap.station_id == actor.station_id:
+                return bill
+            raise NotFoundError("bill for swap", swap_id)
         if actor.org_id is not None and (
             actor.org_id == bill.payer_org_id
             or any(line.payee_org_id == actor.org_id for line in bill.lines)
@@ -154,6 +160,13 @@ def list_bills(ctx: OperationsContext, actor: Actor) -> tuple[BillRecord, ...]:
             return tuple(bills)
         if actor.org_id is None:
             raise deny(actor, "list bills")
+        if actor.role is Role.STATION:
+            return tuple(
+                b
+                for b in bills
+                if (swap := uow.swaps.get(b.swap_id)) is not None
+                and swap.station_id == actor.station_id
+            )
         return tuple(
             b
             for b in bills

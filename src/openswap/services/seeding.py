@@ -216,6 +216,8 @@ def _seed_demo(
                     "to": custody.to_dict(),
                     "soh": pack.soh,
                     "cycle_count": pack.cycle_count,
+                    "insulation_resistance_ohm": pack.insulation_resistance_ohm,
+                    "max_cell_temp_spread_c": pack.max_cell_temp_spread_c,
                 },
                 occurred_at=now,
             )

@@ -31,6 +31,7 @@ from openswap.services.model import (
     Custody,
     CustodyKind,
     Hold,
+    PackRecord,
     ReservationRecord,
     ReservationState,
     Role,
@@ -81,9 +82,19 @@ class PackReading:
 
 
 @dataclass(frozen=True, slots=True)
+class OutgoingSlot:
+    """The rack slot a station reports it put an outgoing pack in (default: the slot its
+    replacement left)."""
+
+    serial: str
+    slot_no: int
+
+
+@dataclass(frozen=True, slots=True)
 class CompleteSwap:
     swap_id: str
     readings: tuple[PackReading, ...] = ()
+    slots_out: tuple[OutgoingSlot, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +332,9 @@ def complete_swap(
                 if p_out is None or p_out.custody != expected:
                     where = "missing" if p_out is None else p_out.custody.describe()
                     raise ConflictError(f"pack {ln.pack_out} is no longer in the vehicle ({where})")
+        placed = {o.serial: o.slot_no for o in cmd.slots_out}
+        if placed:
+            _check_slots_out(uow, swap, station, packs, placed)
 
         # Custody in three steps, each a valid state: vehicle -> robot, rack -> vehicle,
         # robot -> the slot each replacement left (UNIQUE occupancy holds at every statement).
@@ -361,7 +375,8 @@ def complete_swap(
             if ln.pack_out is not None:
                 p_out = packs[ln.pack_out]
                 soc_out = soc.get(ln.pack_out, p_out.pack.soc)
-                slot_no = p_in.custody.slot_no or 0  # the slot its replacement left
+                # the slot the station reports, else the one its replacement left
+                slot_no = placed.get(ln.pack_out, p_in.custody.slot_no or 0)
                 target = Custody.in_slot(station.id, slot_no)
                 uow.packs.set_custody(ln.pack_out, target, now)
                 pack_out = replace(p_out.pack, soc=soc_out)
@@ -415,6 +430,34 @@ def complete_swap(
         return swap_view(done, bill)
 
     return execute(ctx, actor, idempotency_key, "complete_swap", cmd, SwapView, body)
+
+
+def _check_slots_out(
+    uow: UnitOfWork,
+    swap: SwapRecord,
+    station: StationRecord,
+    packs: dict[str, PackRecord],
+    placed: dict[str, int],
+) -> None:
+    """Each reported slot is a rack slot of the station that is free once the incoming packs
+    have left it, and no two outgoing packs share one."""
+    outs = {ln.pack_out for ln in swap.lines if ln.pack_out is not None}
+    leaving = {packs[ln.pack_in].custody.slot_no for ln in swap.lines}
+    occupied = {v.slot_no: v.pack_serial for v in uow.stations.slots(station.id)}
+    problems: list[Problem] = []
+    for serial, slot_no in sorted(placed.items()):
+        if serial not in outs:
+            problems.append(Problem(f"pack {serial} does not leave the vehicle", field="slots_out"))
+        elif slot_no not in occupied:
+            problems.append(Problem(f"{station.id} has no rack slot {slot_no}", field="slots_out"))
+        elif occupied[slot_no] is not None and slot_no not in leaving:
+            problems.append(
+                Problem(f"slot {slot_no} holds pack {occupied[slot_no]}", field="slots_out")
+            )
+    if len(set(placed.values())) != len(placed):
+        problems.append(Problem("two packs reported in one slot", field="slots_out"))
+    if problems:
+        raise InputError(problems)
 
 
 def abort_swap(

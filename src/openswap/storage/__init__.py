@@ -10,10 +10,12 @@ Wiring (composition roots only):
 from openswap.storage.engine import build_engine, build_session_factory, database_url
 from openswap.storage.migrate import current_revision, head_revision, upgrade
 from openswap.storage.models import Base
+from openswap.storage.telemetry import SqlTelemetryStore
 from openswap.storage.uow import SqlUnitOfWork, build_uow_factory
 
 __all__ = [
     "Base",
+    "SqlTelemetryStore",
     "SqlUnitOfWork",
     "build_engine",
     "build_session_factory",

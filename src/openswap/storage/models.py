@@ -23,8 +23,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -449,3 +451,94 @@ class OutboxRow(Base):
     payload: Mapped[dict[str, Any]]
     occurred_at: Mapped[datetime]
     published_at: Mapped[datetime | None]
+
+
+# --- lifecycle ledger (storage/ledger.py; format in docs/design/ledger.md) ---------------------
+
+
+class LedgerEntryRow(Base):
+    """One log entry (bytes exactly as signed) and its RFC 9162 leaf hash (level-0 node)."""
+
+    __tablename__ = "ledger_entries"
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerNodeRow(Base):
+    """A complete subtree's hash at (level >= 1, index); written once, never changed."""
+
+    __tablename__ = "ledger_nodes"
+    __table_args__ = (CheckConstraint("level >= 1", name="level"),)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LedgerPackHeadRow(Base):
+    """The newest entry of each pack's hash chain (admission's chain rule)."""
+
+    __tablename__ = "ledger_pack_heads"
+    pack: Mapped[str] = mapped_column(String(128), primary_key=True)
+    idx: Mapped[int] = mapped_column(BigInteger)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    type: Mapped[str] = mapped_column(String(ID))
+
+
+class LedgerKeyRow(Base):
+    """A registered entry-signing key (public half only): who, what it may write, from/until
+    which log index. `name` is the signer it serves (`station:<id>`, `org:<id>`)."""
+
+    __tablename__ = "ledger_keys"
+    __table_args__ = (
+        CheckConstraint(
+            "revoked_from IS NULL OR revoked_from >= valid_from", name="revoked_after_valid"
+        ),
+    )
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    org: Mapped[str] = mapped_column(String(128))
+    roles: Mapped[str] = mapped_column(String(TEXT))  # comma-separated ledger roles
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    valid_from: Mapped[int] = mapped_column(BigInteger)
+    revoked_from: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
+class LedgerCheckpointRow(Base):
+    """A signed checkpoint the log operator published (C2SP signed note)."""
+
+    __tablename__ = "ledger_checkpoints"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    size: Mapped[int] = mapped_column(BigInteger, index=True)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime]
+
+
+class LedgerRelayRow(Base):
+    """What the relay did with one outbox event, written in the transaction that marks it
+    published: `appended` (entries first_index.. first_index + entry_count), `skipped` (no
+    ledger event type) or `rejected` (admission or mapping reasons)."""
+
+    __tablename__ = "ledger_relay"
+    __table_args__ = (
+        CheckConstraint(one_of("status", ("appended", "skipped", "rejected")), name="status"),
+    )
+    outbox_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(String(ID))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    first_index: Mapped[int | None] = mapped_column(BigInteger)
+    entry_count: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    relayed_at: Mapped[datetime]
+
+
+class SealedSecretRow(Base):
+    """A secret (e.g. an Ed25519 private key) sealed with AES-256-GCM under a key-encryption
+    key that never enters the database; the name is the associated data."""
+
+    __tablename__ = "sealed_secrets"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]

@@ -34,6 +34,7 @@ from openswap.storage.repositories import (
     VehicleRepo,
     WarehouseRepo,
 )
+from openswap.storage.station_repositories import StationCommandRepo, StationLinkRepo
 
 # PostgreSQL SQLSTATEs of lost races: unique violation, serialisation failure, deadlock,
 # lock not available. (SQLite serialises writers, so a unique violation there is no race.)
@@ -83,6 +84,8 @@ class SqlUnitOfWork:
         self.bills = BillRepo(s)
         self.idempotency = IdempotencyRepo(s)
         self.outbox = OutboxRepo(s)
+        self.station_links = StationLinkRepo(s)
+        self.station_commands = StationCommandRepo(s)
         return self
 
     def __exit__(
