@@ -8,8 +8,10 @@ from bench import (
     bench_api,
     bench_compatibility,
     bench_health,
+    bench_ingest,
     bench_ledger,
     bench_network,
+    bench_ocpp,
     bench_scheduling,
     bench_sim_station,
 )
@@ -35,6 +37,8 @@ def main() -> None:
     bench_scheduling.run(quick=args.quick)
     bench_health.run(quick=args.quick)
     bench_api.run(quick=args.quick)
+    bench_ocpp.run(quick=args.quick)
+    bench_ingest.run(quick=args.quick)
 
 
 if __name__ == "__main__":
