@@ -72,7 +72,7 @@ def bench_station_day(repeats: int) -> None:
     build_s = _best(lambda: build_charging_model(problem), repeats)
     print("(a) station-day, 40 packs x 96 slots:")
     for solver in (LpSolver.GLOP, LpSolver.HIGHS):
-        total = _best(lambda s=solver: solve_charging(problem, s), repeats)  # type: ignore[misc]
+        total = _best(lambda s=solver: solve_charging(problem, s), repeats)
         schedule = solve_charging(problem, solver)
         verdict = "met" if total < 0.2 else "MISSED"
         print(
