@@ -6,7 +6,8 @@ SELECT ... FOR UPDATE (PostgreSQL; SQLite already serialises writers with BEGIN 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -78,13 +79,48 @@ from openswap.storage.models import (
 )
 
 
+class CatalogCache:
+    """The stored specifications, shared by the units of work of one factory.
+
+    Specifications are immutable once stored (a changed one gets a new id), so an entry read
+    once stays right; an id the cache does not hold yet (defined since, perhaps by another
+    worker) makes the asking unit of work read the catalog again. Only catalogs read by
+    units of work that defined nothing are published, so an uncommitted entry never leaks.
+    """
+
+    def __init__(self) -> None:
+        self._catalog: Catalog | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Catalog | None:
+        return self._catalog
+
+    def publish(self, catalog: Catalog) -> None:
+        with self._lock:
+            self._catalog = catalog
+
+
 class CatalogRepo:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, cache: CatalogCache | None = None) -> None:
         self.s = session
         self._specs: Catalog | None = None
+        self._cache = cache
+        self._defined = False
+
+    def resolved(self, **wanted: Iterable[str]) -> Catalog:
+        """A catalog holding every id asked for (`station_designs=[...]`, `adapters=[...]`,
+        any `Catalog` mapping): the shared cache when it holds them all, else `specs()`."""
+        if self._specs is None and self._cache is not None and not self._defined:
+            cached = self._cache.get()
+            if cached is not None and all(
+                i in getattr(cached, table) for table, ids in wanted.items() for i in ids
+            ):
+                return cached
+        return self.specs()
 
     def add(self, spec: Spec) -> None:
         self._specs = None
+        self._defined = True
         if isinstance(spec, FrameStandard):
             self.s.add(
                 FrameRow(
@@ -170,6 +206,8 @@ class CatalogRepo:
             station_designs=designs,
             adapters=adapters,
         )
+        if self._cache is not None and not self._defined:
+            self._cache.publish(self._specs)
         return self._specs
 
     def counts(self) -> CatalogCounts:
@@ -298,7 +336,9 @@ class StationRepo:
         self.s.flush()
 
     def _record(self, row: StationRow) -> StationRecord:
-        specs = self.catalog.specs()
+        specs = self.catalog.resolved(
+            station_designs=(row.design_id,), adapters=tuple(row.adapter_ids)
+        )
         station = Station(
             id=row.id,
             design=specs.station_design(row.design_id),
@@ -370,7 +410,9 @@ class VehicleRepo:
         self.s.flush()
 
     def _record(self, row: VehicleRow) -> VehicleRecord:
-        specs = self.catalog.specs()
+        specs = self.catalog.resolved(
+            vehicle_models=(row.model_id,), adapters=tuple(row.adapter_ids)
+        )
         return VehicleRecord(
             Vehicle(
                 id=row.id,
@@ -538,7 +580,7 @@ class PackRepo:
                 custody = Custody.retired()
         pack = Pack(
             serial=row.serial,
-            model=self.catalog.specs().pack_model(row.model_id),
+            model=self.catalog.resolved(pack_models=(row.model_id,)).pack_model(row.model_id),
             owner=row.owner_org_id,
             soc=row.soc,
             soh=row.soh,

@@ -7,20 +7,22 @@ retry; any other integrity error becomes `ConflictError`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from openswap.domain.errors import ConcurrencyConflict, ConflictError
-from openswap.storage.engine import READ_ONLY_OPTION, build_session_factory
+from openswap.storage.engine import READ_ONLY_OPTION, build_session_factory, is_sqlite
 from openswap.storage.repositories import (
     ApiClientRepo,
     BillRepo,
+    CatalogCache,
     CatalogRepo,
     IdempotencyRepo,
     OrganisationRepo,
@@ -57,8 +59,15 @@ def translate(exc: DBAPIError) -> Exception:
 class SqlUnitOfWork:
     """A unit of work over a SQLAlchemy session; see `services.ports.UnitOfWork`."""
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        catalog_cache: CatalogCache | None = None,
+        writer_lock: AbstractContextManager[Any] | None = None,
+    ) -> None:
         self._factory = session_factory
+        self._catalog_cache = catalog_cache
+        self._writer_lock = writer_lock
         self._session: Session | None = None
 
     @property
@@ -68,9 +77,16 @@ class SqlUnitOfWork:
         return self._session
 
     def __enter__(self) -> Self:
-        s = self._factory()
+        if self._writer_lock is not None:
+            self._writer_lock.__enter__()
+        try:
+            s = self._factory()
+        except BaseException:
+            if self._writer_lock is not None:
+                self._writer_lock.__exit__(None, None, None)
+            raise
         self._session = s
-        self.catalog = CatalogRepo(s)
+        self.catalog = CatalogRepo(s, self._catalog_cache)
         self.organisations = OrganisationRepo(s)
         self.users = UserRepo(s)
         self.api_clients = ApiClientRepo(s)
@@ -100,6 +116,8 @@ class SqlUnitOfWork:
         finally:
             session.close()
             self._session = None
+            if self._writer_lock is not None:
+                self._writer_lock.__exit__(None, None, None)
         if isinstance(exc, DBAPIError):
             translated = translate(exc)
             if translated is not exc:
@@ -130,7 +148,11 @@ def build_uow_factory(engine: Engine, *, read_only: bool = False) -> Callable[[]
     """
     bind = engine.execution_options(**{READ_ONLY_OPTION: True}) if read_only else engine
     factory = build_session_factory(bind)
-    return lambda: SqlUnitOfWork(factory)
+    cache = CatalogCache()  # specifications are immutable: shared by this factory's units
+    # SQLite serialises writers anyway (BEGIN IMMEDIATE); queueing this process's writers on a
+    # lock spares them sqlite's busy handler, which sleeps up to 100 ms between retries.
+    lock = threading.RLock() if is_sqlite(engine) and not read_only else None
+    return lambda: SqlUnitOfWork(factory, cache, lock)
 
 
 @contextmanager
