@@ -174,8 +174,11 @@ def demo(
         None, "--days", min=0.01, help="Measured days per run; default: the scenarios' own."
     ),
 ) -> None:
-    """openswap's main job on the built-in scenarios: simulate the Ningde–Xiamen line with
-    cross-brand stations and with single-brand stations, compare them, and write the reports."""
+    """Simulate the Ningde–Xiamen line cross-brand and single-brand, compare, write reports.
+
+    openswap's main job on the built-in scenarios: the twin runs the line with cross-brand
+    stations and again with single-brand stations, and the comparison explains the difference.
+    """
     con = console()
     cat = builtin_catalog()
     con.print(

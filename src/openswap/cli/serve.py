@@ -27,8 +27,11 @@ def serve(
     ),
     ssl_keyfile: str | None = typer.Option(None, "--ssl-keyfile", help="TLS private key"),
 ) -> None:
-    """Serve the operations API (OpenAPI at /openapi.json, docs at /docs) and the OCPP 2.1 /
-    2.0.1 central system (websocket /ocpp/{station_id}, HTTP basic auth per station)."""
+    """Serve the operations API and the OCPP 2.1 / 2.0.1 central system.
+
+    The REST API is under /v1 (OpenAPI at /openapi.json, docs at /docs); swap stations connect to
+    the websocket /ocpp/{station_id} with HTTP basic auth (TLS with --ssl-certfile/--ssl-keyfile).
+    """
     url = database_url()
     if migrate or demo:
         upgrade(url)
